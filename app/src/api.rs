@@ -1,0 +1,297 @@
+//! The `#[server]` functions and the shapes they return. Each takes the user from context,
+//! checks the role, and calls one engine method; no rule lives here.
+
+use crate::Mode;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::session::{blocking, require};
+#[cfg(feature = "ssr")]
+use engine::Role;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Me {
+    pub username: String,
+    pub role: String,
+}
+
+impl Me {
+    pub fn can_edit(&self) -> bool {
+        self.role == "editor" || self.role == "admin"
+    }
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AutomationItem {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ComposerItem {
+    pub slug: String,
+    pub name: String,
+    pub trigger: String,
+    pub steps: usize,
+}
+
+/// What the frame of an automation page needs: who is signed in, the automations to switch
+/// between, and the composers of this mode.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Frame {
+    pub me: Me,
+    pub automations: Vec<AutomationItem>,
+    pub automation: AutomationItem,
+    pub composers: Vec<ComposerItem>,
+    /// Live only: whether anything has been deployed yet.
+    pub deployed: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TokenItem {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct UserItem {
+    pub username: String,
+    pub role: String,
+    pub created_at: String,
+}
+
+#[cfg(feature = "ssr")]
+fn me_of(u: &engine::User) -> Me {
+    Me {
+        username: u.username.clone(),
+        role: u.role.to_string(),
+    }
+}
+
+/// The signed-in user, or None.
+#[server]
+pub async fn whoami() -> Result<Option<Me>, ServerFnError> {
+    Ok(crate::session::optional_user().map(|u| me_of(&u)))
+}
+
+#[server]
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::session::*;
+    let addr = client_addr();
+    let user = blocking(move |e| e.verify_login(&username, &password, &addr)).await?;
+    let name = user.username.clone();
+    let token = blocking(move |e| e.create_session(&name)).await?;
+    set_cookie(session_cookie(&token, 7 * 24 * 3600, request_is_tls()));
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// Only same-site paths are followed after login, so a crafted link cannot send a user away.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+#[server]
+pub async fn logout() -> Result<(), ServerFnError> {
+    use crate::session::*;
+    if let Some(token) = request_session_token() {
+        blocking(move |e| e.delete_session(&token)).await?;
+    }
+    set_cookie(session_cookie("", 0, request_is_tls()));
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server]
+pub async fn setup_valid(token: String) -> Result<bool, ServerFnError> {
+    crate::session::blocking(move |e| e.setup_token_valid(&token)).await
+}
+
+#[server]
+pub async fn complete_setup(
+    token: String,
+    username: String,
+    password: String,
+) -> Result<(), ServerFnError> {
+    use crate::session::*;
+    let user = blocking(move |e| e.complete_setup(&token, &username, &password)).await?;
+    let token = blocking(move |e| e.create_session(&user.username)).await?;
+    set_cookie(session_cookie(&token, 7 * 24 * 3600, request_is_tls()));
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server]
+pub async fn list_automations() -> Result<Vec<AutomationItem>, ServerFnError> {
+    require(Role::Viewer)?;
+    let all = blocking(|e| e.list_automations()).await?;
+    Ok(all
+        .into_iter()
+        .map(|a| AutomationItem {
+            slug: a.slug,
+            name: a.name,
+        })
+        .collect())
+}
+
+#[server]
+pub async fn frame_data(automation: String, mode: Mode) -> Result<Frame, ServerFnError> {
+    let user = require(Role::Viewer)?;
+    blocking(move |e| {
+        let a = e.get_automation(&automation)?;
+        let automations = e
+            .list_automations()?
+            .into_iter()
+            .map(|a| AutomationItem {
+                slug: a.slug,
+                name: a.name,
+            })
+            .collect();
+        // Live shows the latest deployment; until deploying exists, Live is empty.
+        let (composers, deployed) = match mode {
+            Mode::Test => (e.get_draft(&automation)?.document.composers, true),
+            Mode::Live => (vec![], false),
+        };
+        Ok(Frame {
+            me: me_of(&user),
+            automations,
+            automation: AutomationItem {
+                slug: a.slug,
+                name: a.name,
+            },
+            composers: composers
+                .iter()
+                .map(|c| ComposerItem {
+                    slug: c.slug.clone(),
+                    name: c.name.clone(),
+                    trigger: c.trigger.kind().to_string(),
+                    steps: c.steps.len(),
+                })
+                .collect(),
+            deployed,
+        })
+    })
+    .await
+}
+
+/// Creates an automation named `name` (its slug derived from the name) and opens it.
+#[server]
+pub async fn create_automation(name: String) -> Result<(), ServerFnError> {
+    let user = require(Role::Editor)?;
+    let slug = blocking(move |e| {
+        let taken: Vec<String> = e.list_automations()?.into_iter().map(|a| a.slug).collect();
+        let slug = model::names::unique_slug(&name, taken.iter().map(String::as_str));
+        e.create_automation(&slug, &name, &user.username)
+            .map(|a| a.slug)
+    })
+    .await?;
+    leptos_axum::redirect(&format!("/a/{slug}/test"));
+    Ok(())
+}
+
+/// Adds a composer with a manual trigger to the draft and opens it.
+#[server]
+pub async fn create_composer(automation: String, name: String) -> Result<(), ServerFnError> {
+    let user = require(Role::Editor)?;
+    let a = automation.clone();
+    let slug = blocking(move |e| e.create_composer(&a, &name, &user.username)).await?;
+    leptos_axum::redirect(&format!("/a/{automation}/test/c/{slug}"));
+    Ok(())
+}
+
+#[server]
+pub async fn get_composer(
+    automation: String,
+    mode: Mode,
+    composer: String,
+) -> Result<Option<model::Composer>, ServerFnError> {
+    require(Role::Viewer)?;
+    if mode == Mode::Live {
+        return Ok(None);
+    }
+    blocking(move |e| {
+        Ok(e.get_draft(&automation)?
+            .document
+            .composers
+            .into_iter()
+            .find(|c| c.slug == composer))
+    })
+    .await
+}
+
+#[server]
+pub async fn list_tokens() -> Result<Vec<TokenItem>, ServerFnError> {
+    let user = require(Role::Viewer)?;
+    let tokens = blocking(move |e| e.list_api_tokens(&user.username)).await?;
+    Ok(tokens
+        .into_iter()
+        .map(|t| TokenItem {
+            id: t.id,
+            name: t.name,
+            created_at: t.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+        .collect())
+}
+
+/// Creates an API token for the signed-in user; the token is returned once.
+#[server]
+pub async fn create_token(name: String) -> Result<String, ServerFnError> {
+    let user = require(Role::Admin)?;
+    let new = blocking(move |e| e.create_api_token(&user.username, &name)).await?;
+    Ok(new.token)
+}
+
+#[server]
+pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
+    let user = require(Role::Viewer)?;
+    blocking(move |e| e.revoke_api_token(&user.username, &id)).await
+}
+
+#[server]
+pub async fn list_users() -> Result<Vec<UserItem>, ServerFnError> {
+    require(Role::Admin)?;
+    let users = blocking(|e| e.list_users()).await?;
+    Ok(users
+        .into_iter()
+        .map(|u| UserItem {
+            username: u.username,
+            role: u.role.to_string(),
+            created_at: u.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+        .collect())
+}
+
+#[server]
+pub async fn add_user(
+    username: String,
+    role: String,
+    password: String,
+) -> Result<(), ServerFnError> {
+    require(Role::Admin)?;
+    blocking(move |e| {
+        let role: Role = role.parse()?;
+        e.create_user(&username, role, &password).map(|_| ())
+    })
+    .await
+}
+
+#[server]
+pub async fn delete_user(username: String) -> Result<(), ServerFnError> {
+    let me = require(Role::Admin)?;
+    if me.username == username {
+        return Err(ServerFnError::new("you cannot delete your own account"));
+    }
+    blocking(move |e| e.delete_user(&username)).await
+}

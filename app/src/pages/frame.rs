@@ -1,0 +1,233 @@
+//! The frame around every automation page: the sidebar (automation switcher, mode switch,
+//! composer list, navigation, account) and the main area where the child route renders.
+
+use crate::Mode;
+use crate::api::{CreateAutomation, CreateComposer, Frame, Logout, frame_data};
+use crate::pages::home::NewAutomation;
+use crate::ui::{ActionError, Icon};
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map};
+
+/// What child pages read from the frame.
+#[derive(Clone)]
+pub struct FrameContext {
+    pub automation: Memo<String>,
+    pub mode: Memo<Mode>,
+    pub data: Resource<Result<Frame, ServerFnError>>,
+}
+
+pub fn use_frame() -> FrameContext {
+    expect_context::<FrameContext>()
+}
+
+#[component]
+pub fn AutomationFrame() -> impl IntoView {
+    let params = use_params_map();
+    let automation = Memo::new(move |_| params.read().get("automation").unwrap_or_default());
+    let mode = Memo::new(move |_| {
+        params
+            .read()
+            .get("mode")
+            .and_then(|m| Mode::parse(&m))
+            .unwrap_or(Mode::Test)
+    });
+    let create_composer = ServerAction::<CreateComposer>::new();
+    let create_automation = ServerAction::<CreateAutomation>::new();
+    let data = Resource::new(
+        move || {
+            (
+                automation.get(),
+                mode.get(),
+                create_composer.version().get(),
+                create_automation.version().get(),
+            )
+        },
+        |(a, m, _, _)| frame_data(a, m),
+    );
+    provide_context(FrameContext {
+        automation,
+        mode,
+        data,
+    });
+    provide_context(create_composer);
+    provide_context(create_automation);
+    let location = use_location();
+
+    view! {
+        <div class="app" class:live=move || mode.get() == Mode::Live>
+            <div class="mode-bar" aria-hidden="true"></div>
+            <Transition fallback=|| view! { <div class="app-loading muted">"Loading…"</div> }>
+                {move || data.get().map(|r| match r {
+                    Ok(d) => view! { <Sidebar data=d/> <main class="main"><Outlet/></main> }.into_any(),
+                    Err(e) => {
+                        let msg = crate::ui::error_text(&e);
+                        if msg == "not signed in" {
+                            let next = location.pathname.get_untracked();
+                            view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+                        } else {
+                            view! {
+                                <main class="center-page"><div class="card narrow">
+                                    <h1>"Cannot open this automation"</h1>
+                                    <p class="form-error">{msg}</p>
+                                    <a class="btn" href="/">"Go to Slipway"</a>
+                                </div></main>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn Sidebar(data: Frame) -> impl IntoView {
+    let FrameContext {
+        automation, mode, ..
+    } = use_frame();
+    let navigate = use_navigate();
+    let location = use_location();
+    let base = move || format!("/a/{}/{}", automation.get(), mode.get().as_str());
+    let can_edit = data.me.can_edit();
+    let logout = ServerAction::<Logout>::new();
+
+    let switch_mode = {
+        let navigate = navigate.clone();
+        move |_| {
+            let path = location.pathname.get_untracked();
+            let from = format!(
+                "/a/{}/{}",
+                automation.get_untracked(),
+                mode.get_untracked().as_str()
+            );
+            let to = format!(
+                "/a/{}/{}",
+                automation.get_untracked(),
+                mode.get_untracked().other().as_str()
+            );
+            let rest = path.strip_prefix(&from).unwrap_or("");
+            // Pages of one composer exist in both modes; other sub-pages too.
+            navigate(&format!("{to}{rest}"), Default::default());
+        }
+    };
+    let on_switch_automation = {
+        let navigate = navigate.clone();
+        move |ev: leptos::ev::Event| {
+            let slug = event_target_value(&ev);
+            navigate(
+                &format!("/a/{slug}/{}", mode.get_untracked().as_str()),
+                Default::default(),
+            );
+        }
+    };
+    let current = data.automation.slug.clone();
+    let composers = data.composers.clone();
+    let live = move || mode.get() == Mode::Live;
+
+    view! {
+        <aside class="sidebar">
+            <div class="brand"><span class="brand-mark"></span>"Slipway"
+                <Show when=live><span class="pill live-pill">"LIVE"</span></Show>
+            </div>
+            <label class="field compact">
+                <span class="sr-only">"Automation"</span>
+                <select class="automation-switcher" aria-label="Automation" on:change=on_switch_automation>
+                    {data.automations.iter().map(|a| {
+                        let selected = a.slug == current;
+                        view! { <option value=a.slug.clone() selected=selected>{a.name.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            {can_edit.then(|| view! { <NewAutomation/> })}
+
+            <button class="mode-switch" role="switch" aria-label="Live mode"
+                aria-checked=move || live().to_string() on:click=switch_mode>
+                <span class="mode-opt" class:on=move || !live()>"Test"</span>
+                <span class="mode-opt" class:on=live>"Live"</span>
+            </button>
+
+            <div class="section-title">"Composers"</div>
+            <ul class="composer-list">
+                {if composers.is_empty() {
+                    view! { <li class="muted small pad">{move || if live() { "Nothing deployed yet" } else { "No composers yet" }}</li> }.into_any()
+                } else {
+                    composers.into_iter().map(|c| {
+                        let href = format!("{}/c/{}", base(), c.slug);
+                        view! { <li><A href=href attr:class="composer-link">{c.name.clone()}</A></li> }
+                    }).collect_view().into_any()
+                }}
+            </ul>
+            {move || (can_edit && !live()).then(|| view! { <NewComposer/> })}
+
+            <nav class="nav" aria-label="Sections">
+                <A href=move || base() exact=true><Icon name="canvas"/>"Canvas"</A>
+                <A href=move || format!("{}/settings", base())><Icon name="settings"/>"Settings"</A>
+            </nav>
+
+            <div class="account">
+                <div class="who"><span class="avatar">{data.me.username.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('?')}</span>
+                    <span><span class="strong">{data.me.username.clone()}</span><br/><span class="muted small">{data.me.role.clone()}</span></span>
+                </div>
+                <ActionForm action=logout>
+                    <button class="btn ghost icon-btn" type="submit" title="Sign out" aria-label="Sign out"><Icon name="logout"/></button>
+                </ActionForm>
+            </div>
+        </aside>
+    }
+}
+
+#[component]
+fn NewComposer() -> impl IntoView {
+    let FrameContext { automation, .. } = use_frame();
+    let create = expect_context::<ServerAction<CreateComposer>>();
+    let open = RwSignal::new(false);
+    view! {
+        <div class="inline-create">
+            <button class="btn ghost new-composer" type="button" aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)>
+                <Icon name="plus"/>"New composer"
+            </button>
+            <Show when=move || open.get()>
+                <ActionForm action=create attr:class="stack popover-form"
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }>
+                    <input type="hidden" name="automation" prop:value=move || automation.get()/>
+                    <label class="field"><span>"Composer name"</span>
+                        <input name="name" required maxlength="100" autofocus placeholder="Intake"/></label>
+                    <ActionError value=create.value()/>
+                    <div class="row">
+                        <button class="btn primary" type="submit">"Create composer"</button>
+                        <button class="btn ghost" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
+                    </div>
+                </ActionForm>
+            </Show>
+        </div>
+    }
+}
+
+/// The banner every Live page carries.
+#[component]
+pub fn LiveBanner() -> impl IntoView {
+    let FrameContext {
+        automation, mode, ..
+    } = use_frame();
+    let location = use_location();
+    let test_href = move || {
+        let from = format!("/a/{}/live", automation.get());
+        let rest = location
+            .pathname
+            .get()
+            .strip_prefix(&from)
+            .unwrap_or("")
+            .to_string();
+        format!("/a/{}/test{rest}", automation.get())
+    };
+    view! {
+        <Show when=move || mode.get() == Mode::Live>
+            <div class="live-banner" role="note">
+                <span>"Live is read-only"</span>
+                <A href=test_href>"Switch to Test"</A>
+            </div>
+        </Show>
+    }
+}

@@ -1,0 +1,125 @@
+//! Settings: the signed-in user's API tokens and, for admins, the users of this instance.
+
+use crate::api::{AddUser, CreateToken, DeleteUser, RevokeToken, list_tokens, list_users};
+use crate::pages::frame::use_frame;
+use crate::ui::ActionError;
+use leptos::prelude::*;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let frame = use_frame();
+    let is_admin = move || {
+        frame
+            .data
+            .get()
+            .and_then(|d| d.ok())
+            .is_some_and(|d| d.me.is_admin())
+    };
+    view! {
+        <header class="page-header"><h1>"Settings"</h1></header>
+        <div class="page-body settings">
+            <Show when=is_admin fallback=|| view! {
+                <p class="muted">"API tokens and users are managed by admins."</p>
+            }>
+                <Tokens/>
+                <Users/>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn Tokens() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
+    view! {
+        <section class="card section" aria-labelledby="tokens-h">
+            <h2 id="tokens-h">"API tokens"</h2>
+            <p class="muted">"A token lets scripts use the REST API as you: send it as "<code>"Authorization: Bearer <token>"</code>"."</p>
+            <ActionForm action=create attr:class="row">
+                <label class="field grow"><span>"Token name"</span><input name="name" required maxlength="100" placeholder="deploy script"/></label>
+                <button class="btn primary" type="submit">"Create token"</button>
+            </ActionForm>
+            <ActionError value=create.value()/>
+            {move || create.value().get().and_then(|r| r.ok()).map(|t| view! {
+                <div class="notice" role="status">
+                    <p>"Copy this token now: it is shown only once."</p>
+                    <code class="token" aria-label="New token">{t}</code>
+                </div>
+            })}
+            <Transition>
+                {move || tokens.get().map(|r| match r {
+                    Ok(list) if list.is_empty() => view! { <p class="muted small">"No tokens yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="table">
+                            <thead><tr><th>"Name"</th><th>"Created"</th><th></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|t| view! {
+                                    <tr><td>{t.name.clone()}</td><td class="muted">{t.created_at}</td>
+                                    <td class="right"><ActionForm action=revoke>
+                                        <input type="hidden" name="id" value=t.id/>
+                                        <button class="btn ghost danger" type="submit" aria-label=format!("Revoke {}", t.name)>"Revoke"</button>
+                                    </ActionForm></td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Users() -> impl IntoView {
+    let add = ServerAction::<AddUser>::new();
+    let delete = ServerAction::<DeleteUser>::new();
+    let users = Resource::new(
+        move || (add.version().get(), delete.version().get()),
+        |_| list_users(),
+    );
+    view! {
+        <section class="card section" aria-labelledby="users-h">
+            <h2 id="users-h">"Users"</h2>
+            <p class="muted">"Viewers read everything but secret values; editors edit Test, run tests and deploy; admins also manage users, API tokens and live secrets."</p>
+            <ActionForm action=add attr:class="row wrap">
+                <label class="field"><span>"Username"</span><input name="username" required autocomplete="off"/></label>
+                <label class="field"><span>"Role"</span>
+                    <select name="role">
+                        <option value="viewer">"viewer"</option>
+                        <option value="editor" selected>"editor"</option>
+                        <option value="admin">"admin"</option>
+                    </select>
+                </label>
+                <label class="field"><span>"Password"</span><input name="password" type="password" minlength="8" required autocomplete="new-password"/></label>
+                <button class="btn primary" type="submit">"Add user"</button>
+            </ActionForm>
+            <ActionError value=add.value()/>
+            <ActionError value=delete.value()/>
+            <Transition>
+                {move || users.get().map(|r| match r {
+                    Ok(list) => view! {
+                        <table class="table">
+                            <thead><tr><th>"User"</th><th>"Role"</th><th>"Created"</th><th></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|u| view! {
+                                    <tr><td class="strong">{u.username.clone()}</td><td>{u.role.clone()}</td><td class="muted">{u.created_at}</td>
+                                    <td class="right"><ActionForm action=delete>
+                                        <input type="hidden" name="username" value=u.username.clone()/>
+                                        <button class="btn ghost danger" type="submit" aria-label=format!("Delete user {}", u.username)>"Delete"</button>
+                                    </ActionForm></td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}

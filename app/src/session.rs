@@ -1,0 +1,92 @@
+//! Server-side context helpers for the `#[server]` functions: the engine, the signed-in user
+//! (resolved once per request by the server's auth middleware), and error mapping.
+
+use engine::{Engine, Role, User};
+use leptos::prelude::*;
+
+pub const SESSION_COOKIE: &str = "slipway_session";
+
+/// The client address of a request, put into its extensions by the server.
+#[derive(Clone, Debug)]
+pub struct ClientAddr(pub String);
+
+pub fn engine() -> Result<Engine, ServerFnError> {
+    use_context::<Engine>().ok_or_else(|| ServerFnError::new("engine missing from context"))
+}
+
+fn parts() -> Option<http::request::Parts> {
+    use_context::<http::request::Parts>()
+}
+
+pub fn optional_user() -> Option<User> {
+    parts().and_then(|p| p.extensions.get::<User>().cloned())
+}
+
+pub fn client_addr() -> String {
+    parts()
+        .and_then(|p| p.extensions.get::<ClientAddr>().map(|a| a.0.clone()))
+        .unwrap_or_default()
+}
+
+/// The signed-in user, who must have at least `role`.
+pub fn require(role: Role) -> Result<User, ServerFnError> {
+    let user = optional_user()
+        .ok_or_else(|| ServerFnError::new(engine::Error::Unauthenticated.to_string()))?;
+    user.require(role).map_err(to_sfn)?;
+    Ok(user)
+}
+
+pub fn to_sfn(e: engine::Error) -> ServerFnError {
+    ServerFnError::new(e.to_string())
+}
+
+/// Runs blocking redb work off the async threads.
+pub async fn blocking<T, F>(f: F) -> Result<T, ServerFnError>
+where
+    T: Send + 'static,
+    F: FnOnce(Engine) -> Result<T, engine::Error> + Send + 'static,
+{
+    let e = engine()?;
+    tokio::task::spawn_blocking(move || f(e))
+        .await
+        .map_err(|j| ServerFnError::new(format!("task failed: {j}")))?
+        .map_err(to_sfn)
+}
+
+pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn set_cookie(value: String) {
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(v) = http::HeaderValue::from_str(&value)
+    {
+        resp.append_header(http::header::SET_COOKIE, v);
+    }
+}
+
+pub fn request_is_tls() -> bool {
+    parts().is_some_and(|p| {
+        p.headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            == Some("https")
+    })
+}
+
+/// The session token of this request, if any.
+pub fn request_session_token() -> Option<String> {
+    let p = parts()?;
+    let cookies = p.headers.get(http::header::COOKIE)?.to_str().ok()?;
+    cookie_value(cookies, SESSION_COOKIE)
+}
+
+pub fn cookie_value(header: &str, name: &str) -> Option<String> {
+    header.split(';').find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
+}

@@ -1,0 +1,75 @@
+//! Small shared pieces of UI: icons (inline Lucide-style SVG, one set), error text, empty states.
+
+use leptos::prelude::*;
+
+/// A 16 px stroke icon. `name` picks the path set; unknown names draw nothing.
+#[component]
+pub fn Icon(name: &'static str) -> impl IntoView {
+    let paths: &'static [&'static str] = match name {
+        "play" => &["M6 4l14 8-14 8z"],
+        "plus" => &["M12 5v14", "M5 12h14"],
+        "canvas" => &[
+            "M3 3h7v7H3z",
+            "M14 14h7v7h-7z",
+            "M10 6.5h4a3 3 0 0 1 3 3V14",
+        ],
+        "settings" => &[
+            "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z",
+            "M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z",
+        ],
+        "zap" => &["M13 2L3 14h9l-1 8 10-12h-9l1-8z"],
+        "clock" => &["M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20z", "M12 6v6l4 2"],
+        "hand" => &["M5 12h14", "M12 5l7 7-7 7"],
+        "logout" => &[
+            "M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4",
+            "M16 17l5-5-5-5",
+            "M21 12H9",
+        ],
+        "chevron" => &["M6 9l6 6 6-6"],
+        "layers" => &[
+            "M12 2L2 7l10 5 10-5-10-5z",
+            "M2 17l10 5 10-5",
+            "M2 12l10 5 10-5",
+        ],
+        _ => &[],
+    };
+    view! {
+        <svg class="icon" width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor"
+            stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+            {paths.iter().map(|d| view! { <path d=*d/> }).collect_view()}
+        </svg>
+    }
+}
+
+/// The text of a server function error, without the framework's prefix.
+pub fn error_text(e: &ServerFnError) -> String {
+    let s = e.to_string();
+    for prefix in ["error running server function: ", "ServerFnError: "] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            return rest.to_string();
+        }
+    }
+    s
+}
+
+/// Shows the error of the last action result, if it failed.
+#[component]
+pub fn ActionError<T: Clone + Send + Sync + 'static>(
+    #[prop(into)] value: Signal<Option<Result<T, ServerFnError>>>,
+) -> impl IntoView {
+    move || {
+        value.get().and_then(|r| r.err()).map(|e| {
+            view! { <p class="form-error" role="alert">{error_text(&e)}</p> }
+        })
+    }
+}
+
+#[component]
+pub fn EmptyState(title: String, children: Children) -> impl IntoView {
+    view! {
+        <div class="empty">
+            <h2>{title}</h2>
+            {children()}
+        </div>
+    }
+}

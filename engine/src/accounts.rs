@@ -1,0 +1,562 @@
+//! Accounts: users with argon2id passwords and roles, login sessions (idle and absolute
+//! expiry), API tokens, and the one-time setup token for the first admin. Only hashes of
+//! session and API tokens are stored, so a copy of the data file cannot be used to log in.
+
+use crate::error::{Error, Result};
+use crate::store::{Engine, META, read_all_json, read_json, to_bytes};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+
+/// username -> [`StoredUser`] as JSON.
+const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+/// sha256(session token) -> [`Session`] as JSON.
+const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+/// sha256(api token) -> [`ApiTokenInfo`] as JSON.
+const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_tokens");
+const SETUP_TOKEN_KEY: &str = "setup.token_sha256";
+
+const SESSION_IDLE: i64 = 12 * 3600;
+const SESSION_ABSOLUTE: i64 = 7 * 24 * 3600;
+/// Refreshing `last_seen` on every request would make every page view a write; a minute of
+/// slack is plenty against a 12 h idle limit.
+const SESSION_TOUCH_EVERY: i64 = 60;
+const MIN_PASSWORD: usize = 8;
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Editor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Role> {
+        match s {
+            "viewer" => Ok(Role::Viewer),
+            "editor" => Ok(Role::Editor),
+            "admin" => Ok(Role::Admin),
+            _ => Err(Error::Invalid(format!(
+                "unknown role `{s}`: use viewer, editor or admin"
+            ))),
+        }
+    }
+}
+
+/// A user as the rest of the program sees it: never with the password hash.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct User {
+    pub username: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+impl User {
+    /// The one place a role check happens: `Forbidden` names both roles.
+    pub fn require(&self, need: Role) -> Result<()> {
+        if self.role >= need {
+            Ok(())
+        } else {
+            Err(Error::Forbidden {
+                have: self.role.to_string(),
+                need: need.to_string(),
+            })
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredUser {
+    #[serde(flatten)]
+    user: User,
+    password_hash: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Session {
+    username: String,
+    created_at: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ApiTokenInfo {
+    pub id: String,
+    pub name: String,
+    pub username: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A freshly created API token: `token` is shown once and never stored.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NewToken {
+    pub info: ApiTokenInfo,
+    pub token: String,
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+fn random_token(prefix: &str) -> String {
+    let mut b = [0u8; 32];
+    OsRng.fill_bytes(&mut b);
+    format!("{prefix}{}", hex::encode(b))
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Storage(format!("cannot hash password: {e}")))
+}
+
+fn check_new_user(username: &str, password: &str) -> Result<()> {
+    let ok_name = !username.is_empty()
+        && username.len() <= 64
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if !ok_name {
+        return Err(Error::Invalid(
+            "a username has 1 to 64 letters, digits, `.`, `_`, `-` or `@`".into(),
+        ));
+    }
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(Error::Invalid(format!(
+            "a password needs at least {MIN_PASSWORD} characters"
+        )));
+    }
+    Ok(())
+}
+
+impl Engine {
+    pub fn user_count(&self) -> Result<usize> {
+        Ok(read_all_json::<StoredUser>(self, USERS)?.len())
+    }
+
+    pub fn list_users(&self) -> Result<Vec<User>> {
+        Ok(read_all_json::<StoredUser>(self, USERS)?
+            .into_iter()
+            .map(|s| s.user)
+            .collect())
+    }
+
+    pub fn get_user(&self, username: &str) -> Result<User> {
+        read_json::<StoredUser>(self, USERS, username)?
+            .map(|s| s.user)
+            .ok_or_else(|| Error::NotFound(format!("user `{username}` does not exist")))
+    }
+
+    pub fn create_user(&self, username: &str, role: Role, password: &str) -> Result<User> {
+        check_new_user(username, password)?;
+        let stored = StoredUser {
+            user: User {
+                username: username.to_string(),
+                role,
+                created_at: self.now(),
+            },
+            password_hash: hash_password(password)?,
+        };
+        let w = self.db().begin_write()?;
+        {
+            let mut t = w.open_table(USERS)?;
+            if t.get(username)?.is_some() {
+                return Err(Error::AlreadyExists(format!(
+                    "user `{username}` already exists"
+                )));
+            }
+            t.insert(username, to_bytes(&stored)?.as_slice())?;
+        }
+        w.commit()?;
+        Ok(stored.user)
+    }
+
+    pub fn set_user_role(&self, username: &str, role: Role) -> Result<User> {
+        let mut stored: StoredUser = read_json(self, USERS, username)?
+            .ok_or_else(|| Error::NotFound(format!("user `{username}` does not exist")))?;
+        if stored.user.role == Role::Admin && role != Role::Admin && self.admin_count()? <= 1 {
+            return Err(Error::Invalid(
+                "the last admin cannot lose the admin role".into(),
+            ));
+        }
+        stored.user.role = role;
+        let w = self.db().begin_write()?;
+        w.open_table(USERS)?
+            .insert(username, to_bytes(&stored)?.as_slice())?;
+        w.commit()?;
+        Ok(stored.user)
+    }
+
+    pub fn delete_user(&self, username: &str) -> Result<()> {
+        let user = self.get_user(username)?;
+        if user.role == Role::Admin && self.admin_count()? <= 1 {
+            return Err(Error::Invalid("the last admin cannot be deleted".into()));
+        }
+        let w = self.db().begin_write()?;
+        {
+            w.open_table(USERS)?.remove(username)?;
+            // A deleted user's sessions and tokens must stop working at once.
+            for table in [SESSIONS, API_TOKENS] {
+                let mut t = w.open_table(table)?;
+                t.retain(|_, v| {
+                    serde_json::from_slice::<serde_json::Value>(v)
+                        .ok()
+                        .and_then(|j| j.get("username").and_then(|u| u.as_str().map(String::from)))
+                        .as_deref()
+                        != Some(username)
+                })?;
+            }
+        }
+        w.commit()?;
+        Ok(())
+    }
+
+    fn admin_count(&self) -> Result<usize> {
+        Ok(self
+            .list_users()?
+            .iter()
+            .filter(|u| u.role == Role::Admin)
+            .count())
+    }
+
+    /// Checks a password; failures per (username, address) are rate-limited. Unknown users
+    /// and wrong passwords get the same answer.
+    pub fn verify_login(&self, username: &str, password: &str, addr: &str) -> Result<User> {
+        let now = self.now();
+        let limiter = &self.inner.limiter;
+        if let Some(wait) = limiter.blocked_for(username, addr, now) {
+            return Err(Error::RateLimited {
+                retry_after_secs: wait,
+            });
+        }
+        let stored: Option<StoredUser> = read_json(self, USERS, username)?;
+        let ok = match &stored {
+            Some(s) => PasswordHash::new(&s.password_hash)
+                .map(|h| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &h)
+                        .is_ok()
+                })
+                .unwrap_or(false),
+            None => {
+                // Spend the same work as a real check so timing does not reveal usernames.
+                let _ = hash_password(password);
+                false
+            }
+        };
+        match (ok, stored) {
+            (true, Some(s)) => {
+                limiter.clear(username, addr);
+                Ok(s.user)
+            }
+            _ => {
+                limiter.record_failure(username, addr, now);
+                Err(Error::BadCredentials)
+            }
+        }
+    }
+
+    /// Starts a session and returns its token (for the cookie).
+    pub fn create_session(&self, username: &str) -> Result<String> {
+        let token = random_token("");
+        let now = self.now();
+        let s = Session {
+            username: username.to_string(),
+            created_at: now,
+            last_seen: now,
+        };
+        let w = self.db().begin_write()?;
+        w.open_table(SESSIONS)?
+            .insert(sha256_hex(&token).as_str(), to_bytes(&s)?.as_slice())?;
+        w.commit()?;
+        Ok(token)
+    }
+
+    /// The user of a live session; expired sessions are removed and read as none.
+    pub fn session_user(&self, token: &str) -> Result<Option<User>> {
+        let key = sha256_hex(token);
+        let Some(mut s) = read_json::<Session>(self, SESSIONS, &key)? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if now - s.last_seen > Duration::seconds(SESSION_IDLE)
+            || now - s.created_at > Duration::seconds(SESSION_ABSOLUTE)
+        {
+            self.delete_session(token)?;
+            return Ok(None);
+        }
+        let user = match read_json::<StoredUser>(self, USERS, &s.username)? {
+            Some(u) => u.user,
+            None => return Ok(None),
+        };
+        if now - s.last_seen > Duration::seconds(SESSION_TOUCH_EVERY) {
+            s.last_seen = now;
+            let w = self.db().begin_write()?;
+            w.open_table(SESSIONS)?
+                .insert(key.as_str(), to_bytes(&s)?.as_slice())?;
+            w.commit()?;
+        }
+        Ok(Some(user))
+    }
+
+    pub fn delete_session(&self, token: &str) -> Result<()> {
+        let w = self.db().begin_write()?;
+        w.open_table(SESSIONS)?.remove(sha256_hex(token).as_str())?;
+        w.commit()?;
+        Ok(())
+    }
+
+    pub fn create_api_token(&self, username: &str, name: &str) -> Result<NewToken> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Error::Invalid(
+                "a token name has 1 to 100 characters".into(),
+            ));
+        }
+        self.get_user(username)?;
+        let token = random_token("slw_");
+        let info = ApiTokenInfo {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: name.to_string(),
+            username: username.to_string(),
+            created_at: self.now(),
+        };
+        let w = self.db().begin_write()?;
+        w.open_table(API_TOKENS)?
+            .insert(sha256_hex(&token).as_str(), to_bytes(&info)?.as_slice())?;
+        w.commit()?;
+        Ok(NewToken { info, token })
+    }
+
+    pub fn list_api_tokens(&self, username: &str) -> Result<Vec<ApiTokenInfo>> {
+        let mut all: Vec<ApiTokenInfo> = read_all_json(self, API_TOKENS)?;
+        all.retain(|t| t.username == username);
+        all.sort_by_key(|t| t.created_at);
+        Ok(all)
+    }
+
+    pub fn revoke_api_token(&self, username: &str, id: &str) -> Result<()> {
+        let w = self.db().begin_write()?;
+        let removed = {
+            let mut t = w.open_table(API_TOKENS)?;
+            let before = t.len()?;
+            t.retain(|_, v| {
+                serde_json::from_slice::<ApiTokenInfo>(v)
+                    .map(|i| !(i.id == id && i.username == username))
+                    .unwrap_or(true)
+            })?;
+            before != t.len()?
+        };
+        w.commit()?;
+        if removed {
+            Ok(())
+        } else {
+            Err(Error::NotFound(format!("token `{id}` does not exist")))
+        }
+    }
+
+    pub fn token_user(&self, token: &str) -> Result<Option<User>> {
+        let Some(info) = read_json::<ApiTokenInfo>(self, API_TOKENS, &sha256_hex(token))? else {
+            return Ok(None);
+        };
+        Ok(read_json::<StoredUser>(self, USERS, &info.username)?.map(|s| s.user))
+    }
+
+    /// With no users yet: makes a new one-time setup token (replacing any earlier one) and
+    /// returns it; with users, None.
+    pub fn issue_setup_token(&self) -> Result<Option<String>> {
+        if self.user_count()? > 0 {
+            return Ok(None);
+        }
+        let token = random_token("");
+        let w = self.db().begin_write()?;
+        w.open_table(META)?
+            .insert(SETUP_TOKEN_KEY, sha256_hex(&token).as_str())?;
+        w.commit()?;
+        Ok(Some(token))
+    }
+
+    pub fn setup_token_valid(&self, token: &str) -> Result<bool> {
+        let read = self.db().begin_read()?;
+        let stored = match read.open_table(META) {
+            Ok(t) => t.get(SETUP_TOKEN_KEY)?.map(|v| v.value().to_string()),
+            Err(_) => None,
+        };
+        Ok(stored.is_some_and(|h| h == sha256_hex(token)) && self.user_count()? == 0)
+    }
+
+    /// Creates the first admin with the setup token, which is then spent.
+    pub fn complete_setup(&self, token: &str, username: &str, password: &str) -> Result<User> {
+        if !self.setup_token_valid(token)? {
+            return Err(Error::Invalid(
+                "this setup link is not valid (already used, or replaced by a newer one)".into(),
+            ));
+        }
+        let user = self.create_user(username, Role::Admin, password)?;
+        let w = self.db().begin_write()?;
+        w.open_table(META)?.remove(SETUP_TOKEN_KEY)?;
+        w.commit()?;
+        Ok(user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Clock;
+
+    fn engine() -> (Engine, Clock) {
+        let clock = Clock::manual(Utc::now());
+        (Engine::in_memory(clock.clone()).unwrap(), clock)
+    }
+
+    #[test]
+    fn passwords_are_argon2id_and_verified() {
+        let (e, _) = engine();
+        e.create_user("ann", Role::Editor, "correct horse").unwrap();
+        let u = e.verify_login("ann", "correct horse", "1.2.3.4").unwrap();
+        assert_eq!(u.role, Role::Editor);
+        assert!(matches!(
+            e.verify_login("ann", "wrong password", "1.2.3.4"),
+            Err(Error::BadCredentials)
+        ));
+        assert!(matches!(
+            e.verify_login("nobody", "whatever1", "1.2.3.4"),
+            Err(Error::BadCredentials)
+        ));
+        let stored: StoredUser = read_json(&e, USERS, "ann").unwrap().unwrap();
+        assert!(stored.password_hash.starts_with("$argon2id$"));
+        assert!(!stored.password_hash.contains("correct horse"));
+    }
+
+    #[test]
+    fn short_passwords_and_bad_usernames_are_refused() {
+        let (e, _) = engine();
+        assert!(matches!(
+            e.create_user("ann", Role::Admin, "short"),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            e.create_user("a n", Role::Admin, "long enough"),
+            Err(Error::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn login_failures_are_rate_limited_per_user_and_address() {
+        let (e, clock) = engine();
+        e.create_user("ann", Role::Editor, "correct horse").unwrap();
+        for _ in 0..5 {
+            let _ = e.verify_login("ann", "nope-nope", "10.0.0.1");
+        }
+        let err = e
+            .verify_login("ann", "correct horse", "10.0.0.1")
+            .unwrap_err();
+        assert!(matches!(err, Error::RateLimited { .. }), "{err}");
+        // Another address is not blocked by this one's failures.
+        e.verify_login("ann", "correct horse", "10.0.0.2").unwrap();
+        clock.advance(Duration::seconds(301));
+        e.verify_login("ann", "correct horse", "10.0.0.1").unwrap();
+    }
+
+    #[test]
+    fn sessions_expire_when_idle_and_after_the_absolute_limit() {
+        let (e, clock) = engine();
+        e.create_user("ann", Role::Viewer, "correct horse").unwrap();
+        let t = e.create_session("ann").unwrap();
+        assert_eq!(e.session_user(&t).unwrap().unwrap().username, "ann");
+        clock.advance(Duration::hours(13));
+        assert!(e.session_user(&t).unwrap().is_none(), "idle expiry");
+
+        let t = e.create_session("ann").unwrap();
+        for _ in 0..8 {
+            clock.advance(Duration::hours(23));
+            let _ = e.session_user(&t).unwrap();
+        }
+        assert!(e.session_user(&t).unwrap().is_none(), "absolute expiry");
+
+        let t = e.create_session("ann").unwrap();
+        e.delete_session(&t).unwrap();
+        assert!(e.session_user(&t).unwrap().is_none(), "logout");
+    }
+
+    #[test]
+    fn api_tokens_authenticate_until_revoked_and_are_stored_hashed() {
+        let (e, _) = engine();
+        e.create_user("ann", Role::Admin, "correct horse").unwrap();
+        let new = e.create_api_token("ann", "ci").unwrap();
+        assert!(new.token.starts_with("slw_"));
+        assert_eq!(e.token_user(&new.token).unwrap().unwrap().username, "ann");
+        assert!(
+            read_json::<ApiTokenInfo>(&e, API_TOKENS, &new.token)
+                .unwrap()
+                .is_none()
+        );
+        e.revoke_api_token("ann", &new.info.id).unwrap();
+        assert!(e.token_user(&new.token).unwrap().is_none());
+    }
+
+    #[test]
+    fn setup_token_creates_the_first_admin_once() {
+        let (e, _) = engine();
+        let token = e.issue_setup_token().unwrap().unwrap();
+        assert!(!e.setup_token_valid("guess").unwrap());
+        let u = e.complete_setup(&token, "root", "correct horse").unwrap();
+        assert_eq!(u.role, Role::Admin);
+        assert!(e.complete_setup(&token, "again", "correct horse").is_err());
+        assert!(e.issue_setup_token().unwrap().is_none());
+    }
+
+    #[test]
+    fn roles_are_ordered_and_checked() {
+        let (e, _) = engine();
+        let v = e.create_user("vic", Role::Viewer, "correct horse").unwrap();
+        assert!(v.require(Role::Viewer).is_ok());
+        let err = v.require(Role::Editor).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "your role (viewer) may not do this; it needs editor"
+        );
+    }
+
+    #[test]
+    fn the_last_admin_stays_and_deleted_users_lose_their_sessions() {
+        let (e, _) = engine();
+        e.create_user("root", Role::Admin, "correct horse").unwrap();
+        assert!(e.delete_user("root").is_err());
+        assert!(e.set_user_role("root", Role::Viewer).is_err());
+        e.create_user("ann", Role::Editor, "correct horse").unwrap();
+        let t = e.create_session("ann").unwrap();
+        let api = e.create_api_token("ann", "x").unwrap();
+        e.delete_user("ann").unwrap();
+        assert!(e.session_user(&t).unwrap().is_none());
+        assert!(e.token_user(&api.token).unwrap().is_none());
+    }
+}

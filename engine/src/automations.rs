@@ -1,0 +1,158 @@
+//! Automations: the projects that hold composers, drafts and (later) everything else.
+
+use crate::drafts::{DRAFTS, Draft};
+use crate::error::{Error, Result};
+use crate::store::{Engine, read_all_json, read_json, to_bytes};
+use chrono::{DateTime, Utc};
+use redb::{ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+/// slug -> [`Automation`] as JSON.
+pub(crate) const AUTOMATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("automations");
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Automation {
+    pub slug: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+impl Engine {
+    pub fn list_automations(&self) -> Result<Vec<Automation>> {
+        let mut all: Vec<Automation> = read_all_json(self, AUTOMATIONS)?;
+        all.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        Ok(all)
+    }
+
+    pub fn get_automation(&self, slug: &str) -> Result<Automation> {
+        read_json(self, AUTOMATIONS, slug)?
+            .ok_or_else(|| Error::NotFound(format!("automation `{slug}` does not exist")))
+    }
+
+    /// Creates the automation with an empty draft at version 1.
+    pub fn create_automation(&self, slug: &str, name: &str, author: &str) -> Result<Automation> {
+        if !model::names::is_valid_automation_slug(slug) {
+            return Err(Error::Invalid(format!(
+                "`{slug}` is not a valid automation slug: use a-z, 0-9 and -, starting with a letter or digit, at most 63 characters"
+            )));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Error::Invalid(
+                "the automation name must have 1 to 100 characters".into(),
+            ));
+        }
+        let now = self.now();
+        let automation = Automation {
+            slug: slug.to_string(),
+            name: name.to_string(),
+            created_at: now,
+            created_by: author.to_string(),
+        };
+        let draft = Draft {
+            version: 1,
+            document: model::Document::new_empty(),
+            updated_at: now,
+            updated_by: author.to_string(),
+        };
+        let w = self.db().begin_write()?;
+        {
+            let mut t = w.open_table(AUTOMATIONS)?;
+            if t.get(slug)?.is_some() {
+                return Err(Error::AlreadyExists(format!(
+                    "an automation with the slug `{slug}` already exists"
+                )));
+            }
+            t.insert(slug, to_bytes(&automation)?.as_slice())?;
+            w.open_table(DRAFTS)?
+                .insert(slug, to_bytes(&draft)?.as_slice())?;
+        }
+        w.commit()?;
+        Ok(automation)
+    }
+
+    pub fn rename_automation(&self, slug: &str, name: &str) -> Result<Automation> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Error::Invalid(
+                "the automation name must have 1 to 100 characters".into(),
+            ));
+        }
+        let mut a = self.get_automation(slug)?;
+        a.name = name.to_string();
+        let w = self.db().begin_write()?;
+        w.open_table(AUTOMATIONS)?
+            .insert(slug, to_bytes(&a)?.as_slice())?;
+        w.commit()?;
+        Ok(a)
+    }
+
+    pub fn delete_automation(&self, slug: &str) -> Result<()> {
+        let w = self.db().begin_write()?;
+        {
+            let mut t = w.open_table(AUTOMATIONS)?;
+            if t.remove(slug)?.is_none() {
+                return Err(Error::NotFound(format!(
+                    "automation `{slug}` does not exist"
+                )));
+            }
+            w.open_table(DRAFTS)?.remove(slug)?;
+        }
+        w.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Clock, Engine, Error};
+
+    fn engine() -> Engine {
+        Engine::in_memory(Clock::system()).unwrap()
+    }
+
+    #[test]
+    fn create_list_rename_delete() {
+        let e = engine();
+        e.create_automation("orders", "Orders", "ann").unwrap();
+        e.create_automation("billing", "Billing", "ann").unwrap();
+        let names: Vec<_> = e
+            .list_automations()
+            .unwrap()
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        assert_eq!(names, ["Billing", "Orders"]);
+        e.rename_automation("orders", "Order intake").unwrap();
+        assert_eq!(e.get_automation("orders").unwrap().name, "Order intake");
+        e.delete_automation("billing").unwrap();
+        assert_eq!(e.list_automations().unwrap().len(), 1);
+        assert!(matches!(e.get_draft("billing"), Err(Error::NotFound(_))));
+    }
+
+    #[test]
+    fn duplicate_and_invalid_slugs_are_refused() {
+        let e = engine();
+        e.create_automation("orders", "Orders", "ann").unwrap();
+        let dup = e.create_automation("orders", "Again", "ann").unwrap_err();
+        assert!(matches!(dup, Error::AlreadyExists(_)), "{dup}");
+        for bad in ["", "Orders", "-x", "a b", &"a".repeat(64)] {
+            let err = e.create_automation(bad, "X", "ann").unwrap_err();
+            assert!(matches!(err, Error::Invalid(_)), "{bad}: {err}");
+        }
+        assert!(matches!(
+            e.create_automation("ok", "  ", "ann"),
+            Err(Error::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn a_new_automation_has_an_empty_draft_at_version_one() {
+        let e = engine();
+        e.create_automation("orders", "Orders", "ann").unwrap();
+        let d = e.get_draft("orders").unwrap();
+        assert_eq!(d.version, 1);
+        assert!(d.document.composers.is_empty());
+    }
+}

@@ -1,0 +1,192 @@
+//! Each automation's draft: the document being edited in Test, with a version number that
+//! every save must name (optimistic concurrency: a stale save is a conflict, never a silent
+//! overwrite).
+
+use crate::automations::AUTOMATIONS;
+use crate::error::{Error, Result};
+use crate::store::{Engine, from_bytes, read_json, to_bytes};
+use chrono::{DateTime, Utc};
+use model::{Document, Problem};
+use redb::{ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+/// automation slug -> [`Draft`] as JSON.
+pub(crate) const DRAFTS: TableDefinition<&str, &[u8]> = TableDefinition::new("drafts");
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Draft {
+    pub version: u64,
+    pub document: Document,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SaveOutcome {
+    pub version: u64,
+    /// Validation problems of the saved document: reported, never a reason to refuse the save.
+    pub problems: Vec<Problem>,
+}
+
+impl Engine {
+    pub fn get_draft(&self, automation: &str) -> Result<Draft> {
+        read_json(self, DRAFTS, automation)?
+            .ok_or_else(|| Error::NotFound(format!("automation `{automation}` does not exist")))
+    }
+
+    /// Replaces the draft if it is still at `base_version`. The commit is durable when this
+    /// returns: an acknowledged save survives a crash.
+    pub fn save_draft(
+        &self,
+        automation: &str,
+        base_version: u64,
+        document: Document,
+        author: &str,
+    ) -> Result<SaveOutcome> {
+        let problems = document.validate();
+        let w = self.db().begin_write()?;
+        let version = {
+            if w.open_table(AUTOMATIONS)?.get(automation)?.is_none() {
+                return Err(Error::NotFound(format!(
+                    "automation `{automation}` does not exist"
+                )));
+            }
+            let mut t = w.open_table(DRAFTS)?;
+            let current: Draft = match t.get(automation)? {
+                Some(v) => from_bytes(v.value())?,
+                None => {
+                    return Err(Error::NotFound(format!(
+                        "automation `{automation}` has no draft"
+                    )));
+                }
+            };
+            if current.version != base_version {
+                return Err(Error::Conflict {
+                    expected: base_version,
+                    current: current.version,
+                });
+            }
+            let draft = Draft {
+                version: current.version + 1,
+                document,
+                updated_at: self.now(),
+                updated_by: author.to_string(),
+            };
+            t.insert(automation, to_bytes(&draft)?.as_slice())?;
+            draft.version
+        };
+        w.commit()?;
+        Ok(SaveOutcome { version, problems })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Clock, Engine, Error};
+    use model::Document;
+
+    fn doc(json: &str) -> Document {
+        Document::from_json(json).unwrap()
+    }
+
+    #[test]
+    fn saving_bumps_the_version_and_stale_saves_conflict() {
+        let e = Engine::in_memory(Clock::system()).unwrap();
+        e.create_automation("orders", "Orders", "ann").unwrap();
+        let d1 = doc(
+            r#"{"format":1,"composers":[{"slug":"intake","name":"Intake","trigger":{"kind":"manual"}}]}"#,
+        );
+        let out = e.save_draft("orders", 1, d1.clone(), "ann").unwrap();
+        assert_eq!(out.version, 2);
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let err = e
+            .save_draft("orders", 1, Document::new_empty(), "bob")
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Conflict {
+                    expected: 1,
+                    current: 2
+                }
+            ),
+            "{err}"
+        );
+        let now = e.get_draft("orders").unwrap();
+        assert_eq!(now.document, d1, "the stale save must not overwrite");
+        assert_eq!(now.updated_by, "ann");
+    }
+
+    #[test]
+    fn an_invalid_document_is_saved_with_its_problems() {
+        let e = Engine::in_memory(Clock::system()).unwrap();
+        e.create_automation("orders", "Orders", "ann").unwrap();
+        let bad = doc(
+            r#"{"format":1,"composers":[{"slug":"intake","name":"Intake","trigger":{"kind":"manual"},
+            "steps":[{"name":"a","kind":"transform"},{"name":"a","kind":"transform"}]}]}"#,
+        );
+        let out = e.save_draft("orders", 1, bad.clone(), "ann").unwrap();
+        assert!(!out.problems.is_empty());
+        assert_eq!(e.get_draft("orders").unwrap().document, bad);
+    }
+
+    #[test]
+    fn drafts_survive_reopening_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slipway.redb");
+        let d = doc(
+            r#"{"format":1,"composers":[{"slug":"intake","name":"Intake","trigger":{"kind":"manual"}}]}"#,
+        );
+        {
+            let e = Engine::open(&path).unwrap();
+            e.create_automation("orders", "Orders", "ann").unwrap();
+            e.save_draft("orders", 1, d.clone(), "ann").unwrap();
+        }
+        let e = Engine::open(&path).unwrap();
+        let draft = e.get_draft("orders").unwrap();
+        assert_eq!((draft.version, draft.document), (2, d));
+    }
+
+    #[test]
+    fn a_foreign_file_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slipway.redb");
+        std::fs::write(&path, b"this is not a database, just some text in a file").unwrap();
+        let err = Engine::open(&path).err().expect("must refuse");
+        assert!(matches!(err, Error::ForeignFile(_)), "{err}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"this is not a database, just some text in a file"
+        );
+    }
+}
+
+impl Engine {
+    /// Adds a composer named `name` with a manual trigger to the draft and returns its slug.
+    /// It goes through [`Engine::save_draft`], so a concurrent edit makes it a conflict
+    /// rather than a lost update.
+    pub fn create_composer(&self, automation: &str, name: &str, author: &str) -> Result<String> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Error::Invalid(
+                "a composer name has 1 to 100 characters".into(),
+            ));
+        }
+        let draft = self.get_draft(automation)?;
+        let mut document = draft.document;
+        let slug =
+            model::names::unique_slug(name, document.composers.iter().map(|c| c.slug.as_str()));
+        document.composers.push(model::Composer {
+            slug: slug.clone(),
+            name: name.to_string(),
+            trigger: model::Trigger::Manual {
+                sample: serde_json::json!({}),
+            },
+            steps: vec![],
+            links: vec![],
+            trigger_position: None,
+        });
+        self.save_draft(automation, draft.version, document, author)?;
+        Ok(slug)
+    }
+}

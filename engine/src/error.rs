@@ -1,0 +1,69 @@
+//! The engine's one error type: each variant says what the user needs to act on.
+
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(
+        "the draft changed since version {expected}: it is now at version {current}; reload to see the other change"
+    )]
+    Conflict { expected: u64, current: u64 },
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("too many login attempts; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("your role ({have}) may not do this; it needs {need}")]
+    Forbidden { have: String, need: String },
+    #[error("{0} is not a Slipway data file (or was written by another program)")]
+    ForeignFile(String),
+    #[error("the data file {0} is in use by another Slipway process")]
+    AlreadyOpen(String),
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+impl Error {
+    /// A short machine-readable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "not_found",
+            Error::AlreadyExists(_) => "already_exists",
+            Error::Invalid(_) => "invalid",
+            Error::Conflict { .. } => "conflict",
+            Error::BadCredentials => "bad_credentials",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Unauthenticated => "unauthenticated",
+            Error::Forbidden { .. } => "forbidden",
+            Error::ForeignFile(_) | Error::AlreadyOpen(_) | Error::Storage(_) => "storage",
+        }
+    }
+}
+
+macro_rules! storage_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Self {
+                Error::Storage(e.to_string())
+            }
+        }
+    )*};
+}
+storage_from!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    serde_json::Error
+);

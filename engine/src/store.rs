@@ -1,0 +1,141 @@
+//! The [`Engine`] handle and the redb database it owns: opening, the format marker, and the
+//! small JSON-in-redb helpers the other modules use for their own tables.
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::ratelimit::LoginLimiter;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Serialize, de::DeserializeOwned};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Instance-wide settings and markers.
+pub(crate) const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+const FORMAT_KEY: &str = "slipway.format";
+const FORMAT_VALUE: &str = "1";
+
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub db: Database,
+    pub clock: Clock,
+    pub limiter: LoginLimiter,
+}
+
+impl Engine {
+    /// Opens (or creates) the data file. A file that redb cannot read, or a redb file that is
+    /// not Slipway's, is refused rather than modified.
+    pub fn open(path: &Path) -> Result<Engine> {
+        let shown = path.display().to_string();
+        let db = match Database::create(path) {
+            Ok(db) => db,
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(Error::AlreadyOpen(shown)),
+            // redb reports a wrong magic number as InvalidData.
+            Err(redb::DatabaseError::Storage(redb::StorageError::Io(e)))
+                if e.kind() != std::io::ErrorKind::InvalidData =>
+            {
+                return Err(Error::Storage(format!("cannot open {shown}: {e}")));
+            }
+            Err(_) => return Err(Error::ForeignFile(shown)),
+        };
+        Self::from_database(db, Clock::system(), &shown)
+    }
+
+    /// A database in memory, for tests.
+    pub fn in_memory(clock: Clock) -> Result<Engine> {
+        let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
+        Self::from_database(db, clock, "memory")
+    }
+
+    fn from_database(db: Database, clock: Clock, shown: &str) -> Result<Engine> {
+        Self::check_format(&db, shown)?;
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                limiter: LoginLimiter::default(),
+            }),
+        })
+    }
+
+    /// A new file gets the marker; an existing one must carry it and must not hold foreign tables.
+    fn check_format(db: &Database, shown: &str) -> Result<()> {
+        let read = db.begin_read()?;
+        let has_tables = read.list_tables()?.next().is_some();
+        let marker = match read.open_table(META) {
+            Ok(t) => t.get(FORMAT_KEY)?.map(|v| v.value().to_string()),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(_) => return Err(Error::ForeignFile(shown.to_string())),
+        };
+        drop(read);
+        match marker {
+            Some(v) if v == FORMAT_VALUE => Ok(()),
+            Some(v) => Err(Error::Storage(format!(
+                "{shown} has data format {v}; this Slipway reads format {FORMAT_VALUE}"
+            ))),
+            None if has_tables => Err(Error::ForeignFile(shown.to_string())),
+            None => {
+                let w = db.begin_write()?;
+                w.open_table(META)?.insert(FORMAT_KEY, FORMAT_VALUE)?;
+                w.commit()?;
+                Ok(())
+            }
+        }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn db(&self) -> &Database {
+        &self.inner.db
+    }
+}
+
+pub(crate) fn to_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>> {
+    Ok(serde_json::to_vec(v)?)
+}
+
+pub(crate) fn from_bytes<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
+    Ok(serde_json::from_slice(b)?)
+}
+
+/// Reads one JSON value from a `&str -> &[u8]` table; a missing table reads as empty.
+pub(crate) fn read_json<T: DeserializeOwned>(
+    engine: &Engine,
+    table: TableDefinition<&str, &[u8]>,
+    key: &str,
+) -> Result<Option<T>> {
+    let read = engine.db().begin_read()?;
+    let t = match read.open_table(table) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    match t.get(key)? {
+        Some(v) => Ok(Some(from_bytes(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Every value of a `&str -> &[u8]` table, in key order.
+pub(crate) fn read_all_json<T: DeserializeOwned>(
+    engine: &Engine,
+    table: TableDefinition<&str, &[u8]>,
+) -> Result<Vec<T>> {
+    let read = engine.db().begin_read()?;
+    let t = match read.open_table(table) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = vec![];
+    for row in t.iter()? {
+        let (_, v) = row?;
+        out.push(from_bytes(v.value())?);
+    }
+    Ok(out)
+}

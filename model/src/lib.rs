@@ -1,0 +1,28 @@
+//! The automation document and its rules: types, validation, diff, expression parsing.
+//! Pure (no I/O, no async) so the engine and the browser share one implementation.
+
+pub mod diff;
+pub mod document;
+pub mod expr;
+mod links;
+pub mod names;
+pub mod problem;
+pub mod schedule;
+mod step_config;
+mod validate;
+
+pub use diff::{ComposerChange, DocumentDiff, ItemChange, Mark, StepChange, diff};
+pub use document::{
+    Composer, Connection, Document, DocumentError, FORMAT, Link, Position, Step, StepKind, TRIGGER,
+    Trigger, UnknownStepKind,
+};
+pub use expr::{
+    TemplatePart, check_condition, check_template, has_expression, is_rendered_field,
+    referenced_databases, referenced_secrets, single_expression, template_parts,
+};
+pub use links::BRANCH_PORTS;
+pub use names::{NameError, NameKind, slugify, unique_slug, unique_step_name};
+pub use problem::{Problem, Severity, has_errors};
+pub use schedule::parse_cron;
+pub use step_config::{DATABASE_OPS, HTTP_METHODS, MAX_DELAY_MS, ON_ERROR};
+pub use validate::{CONNECTION_KINDS, WEBHOOK_METHODS};

@@ -1,0 +1,116 @@
+//! Who is calling, and whether they may: the middleware that resolves the user of a request
+//! (API token or session cookie) once, the `Origin` check on state-changing requests, and the
+//! extractor REST handlers use.
+
+use crate::error::ApiError;
+use app::session::{ClientAddr, SESSION_COOKIE, cookie_value};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use engine::{Engine, Role, User};
+use std::net::SocketAddr;
+
+pub async fn resolve_user(
+    State(engine): State<Engine>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    req.extensions_mut()
+        .insert(ClientAddr(peer.ip().to_string()));
+    let headers = req.headers();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    let cookie = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| cookie_value(c, SESSION_COOKIE))
+        .filter(|t| !t.is_empty());
+    if bearer.is_some() || cookie.is_some() {
+        let found = tokio::task::spawn_blocking(move || match (bearer, cookie) {
+            (Some(token), _) => engine.token_user(&token),
+            (None, Some(session)) => engine.session_user(&session),
+            (None, None) => Ok(None),
+        })
+        .await;
+        match found {
+            Ok(Ok(Some(user))) => {
+                req.extensions_mut().insert(user);
+            }
+            Ok(Err(e)) => return ApiError::from(e).into_response(),
+            _ => {}
+        }
+    }
+    next.run(req).await
+}
+
+/// Refuses state-changing requests that a browser says come from another site. Clients that
+/// send neither `Sec-Fetch-Site` nor `Origin` (scripts, curl) are allowed: they carry no
+/// ambient browser credentials to abuse. Webhooks are exempt: they are meant to be called
+/// from elsewhere and carry their own secret.
+pub async fn check_origin(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || req.uri().path().starts_with("/hooks/") {
+        return next.run(req).await;
+    }
+    if let Err(why) = same_origin(&req) {
+        return ApiError::new(axum::http::StatusCode::FORBIDDEN, "cross_origin", why)
+            .into_response();
+    }
+    next.run(req).await
+}
+
+fn same_origin(req: &Request) -> Result<(), String> {
+    let headers = req.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Err(format!(
+            "refused a {site} request: state changes must come from this site"
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let origin_host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest.trim_end_matches('/'))
+            .unwrap_or("");
+        if origin_host.is_empty() || !origin_host.eq_ignore_ascii_case(host) {
+            return Err(format!(
+                "refused a request from origin {origin}: state changes must come from this site"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A signed-in caller (session cookie or API token); 401 otherwise.
+pub struct Authed(pub User);
+
+impl<S: Send + Sync> FromRequestParts<S> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<User>()
+            .cloned()
+            .map(Authed)
+            .ok_or_else(|| engine::Error::Unauthenticated.into())
+    }
+}
+
+impl Authed {
+    pub fn require(self, role: Role) -> Result<User, ApiError> {
+        self.0.require(role)?;
+        Ok(self.0)
+    }
+}

@@ -1,0 +1,119 @@
+//! `/api/v1/automations` and each automation's draft (`ETag`/`If-Match` = draft version).
+
+use super::{JsonBody, blocking, body_bytes, page};
+use crate::auth::Authed;
+use crate::error::{ApiError, ApiResult};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use engine::{Engine, Role};
+use model::{Document, DocumentError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub fn routes() -> Router<Engine> {
+    Router::new()
+        .route("/automations", get(list).post(create))
+        .route("/automations/{a}", get(one))
+        .route("/automations/{a}/draft", get(get_draft).put(put_draft))
+}
+
+async fn list(State(engine): State<Engine>, auth: Authed) -> ApiResult<Json<Value>> {
+    auth.require(Role::Viewer)?;
+    let all = blocking(&engine, |e| e.list_automations()).await?;
+    Ok(Json(page(all)))
+}
+
+async fn one(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path(a): Path<String>,
+) -> ApiResult<Json<Value>> {
+    auth.require(Role::Viewer)?;
+    let automation = blocking(&engine, move |e| e.get_automation(&a)).await?;
+    Ok(Json(json!(automation)))
+}
+
+#[derive(Deserialize)]
+struct NewAutomation {
+    slug: String,
+    name: String,
+}
+
+async fn create(
+    State(engine): State<Engine>,
+    auth: Authed,
+    JsonBody(body): JsonBody<NewAutomation>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let user = auth.require(Role::Editor)?;
+    let a = blocking(&engine, move |e| {
+        e.create_automation(&body.slug, &body.name, &user.username)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!(a))))
+}
+
+fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+async fn get_draft(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path(a): Path<String>,
+) -> ApiResult<Response> {
+    auth.require(Role::Viewer)?;
+    let draft = blocking(&engine, move |e| e.get_draft(&a)).await?;
+    let body = serde_json::to_value(&draft.document)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    Ok(([(header::ETAG, etag(draft.version))], Json(body)).into_response())
+}
+
+/// `If-Match: "7"` (or `7`, or `W/"7"`) → 7.
+fn if_match(headers: &HeaderMap) -> ApiResult<u64> {
+    let raw = headers.get(header::IF_MATCH).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "if_match_required",
+            "send If-Match with the ETag of the draft you edited",
+        )
+    })?;
+    raw.to_str()
+        .ok()
+        .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ApiError::bad_request("If-Match must be the draft's ETag, such as \"3\""))
+}
+
+async fn put_draft(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path(a): Path<String>,
+    headers: HeaderMap,
+    req: Request,
+) -> ApiResult<Response> {
+    let user = auth.require(Role::Editor)?;
+    let base = if_match(&headers)?;
+    let bytes = body_bytes(req, &()).await?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| ApiError::bad_request("the body is not UTF-8"))?;
+    let document = Document::from_json(text).map_err(|e| match e {
+        DocumentError::Json { .. } => ApiError::bad_request(e.to_string()),
+        _ => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_document",
+            e.to_string(),
+        ),
+    })?;
+    let out = blocking(&engine, move |e| {
+        e.save_draft(&a, base, document, &user.username)
+    })
+    .await?;
+    Ok((
+        [(header::ETAG, etag(out.version))],
+        Json(json!({"version": out.version, "problems": out.problems})),
+    )
+        .into_response())
+}

@@ -1,0 +1,176 @@
+//! `slipway serve`: open the data dir, build the router (REST, server functions, pages, the
+//! embedded site), listen, and shut down gracefully on SIGTERM or Ctrl-C.
+
+use crate::datadir::DataDir;
+use crate::{assets, auth, rest};
+use app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use engine::{Engine, Role};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Instant;
+
+/// Request bodies above this are refused with 413 (PRODUCT.md §8).
+pub const BODY_LIMIT: usize = 10 << 20;
+
+#[derive(Clone, axum::extract::FromRef)]
+struct AppState {
+    leptos_options: LeptosOptions,
+    engine: Engine,
+}
+
+pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
+    init_tracing();
+    let started = Instant::now();
+    let dir = DataDir::prepare(data_dir)?;
+    let _master_key = dir.master_key()?;
+    let engine = dir.open_engine()?;
+    bootstrap_admin(&engine, addr)?;
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|_| format!("`{addr}` is not an address such as 127.0.0.1:7400"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the listening address: {e}"))?;
+        if !assets::has_site() {
+            tracing::warn!("this executable was built without the site: build it with `cargo xtask build`");
+        }
+        let router = router(engine.clone());
+        eprintln!("Slipway is listening on http://{local}");
+        tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, data_dir = %dir.path.display(), "ready");
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    })?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SLIPWAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// First start with no users: the admin from the environment, or a one-time setup link.
+fn bootstrap_admin(engine: &Engine, addr: &str) -> Result<(), String> {
+    if engine.user_count().map_err(|e| e.to_string())? > 0 {
+        return Ok(());
+    }
+    let user = std::env::var("SLIPWAY_ADMIN_USER")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let password = std::env::var("SLIPWAY_ADMIN_PASSWORD")
+        .ok()
+        .filter(|s| !s.is_empty());
+    match (user, password) {
+        (Some(user), Some(password)) => {
+            engine
+                .create_user(&user, Role::Admin, &password)
+                .map_err(|e| format!("cannot create the admin from SLIPWAY_ADMIN_USER: {e}"))?;
+            tracing::info!(user, "created the first admin from the environment");
+        }
+        _ => {
+            if let Some(token) = engine.issue_setup_token().map_err(|e| e.to_string())? {
+                eprintln!(
+                    "No users yet. Create the first admin at http://{addr}/setup?token={token}"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+fn leptos_options() -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("slipway")
+        .site_pkg_dir("pkg")
+        .site_root("target/site")
+        .build()
+}
+
+pub fn router(engine: Engine) -> Router {
+    let leptos_options = leptos_options();
+    let routes = generate_route_list(App);
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        engine: engine.clone(),
+    };
+    let ctx_engine = engine.clone();
+    let context = move || provide_context(ctx_engine.clone());
+    let sf_context = context.clone();
+
+    let app_routes = Router::new()
+        .route(
+            "/api/{*fn_name}",
+            post(move |req: Request| handle_server_fns_with_context(sf_context.clone(), req)),
+        )
+        .leptos_routes_with_context(&state, routes, context, {
+            let o = leptos_options.clone();
+            move || shell(o.clone())
+        })
+        .fallback(fallback)
+        .with_state(state);
+
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", rest::router().with_state(engine.clone()))
+        .merge(app_routes)
+        .layer(axum::middleware::from_fn_with_state(
+            engine.clone(),
+            auth::resolve_user,
+        ))
+        .layer(axum::middleware::from_fn(auth::check_origin))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// Embedded files, then the app's own "not found" page.
+async fn fallback(State(state): State<AppState>, req: Request<Body>) -> Response {
+    if let Some(file) = assets::file(req.uri().path()) {
+        return file;
+    }
+    let options = state.leptos_options.clone();
+    let engine = state.engine.clone();
+    let handler = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(engine.clone()),
+        move || shell(options.clone()),
+    );
+    handler(req).await.into_response()
+}

@@ -1,0 +1,413 @@
+//! REST API against the real executable: authentication, roles, drafts with ETag/If-Match,
+//! error shapes, body limits and the Origin check.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+async fn error_of(r: reqwest::Response) -> (u16, String, String) {
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.expect("JSON error body");
+    (
+        status,
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+#[tokio::test]
+async fn health_and_unauthenticated_requests() {
+    let s = Server::start();
+    let c = reqwest::Client::new();
+    let r = c.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(
+        (r.status().as_u16(), r.text().await.unwrap()),
+        (200, "ok".to_string())
+    );
+    let (status, code, _) =
+        error_of(c.get(s.url("/api/v1/automations")).send().await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (401, "unauthenticated"));
+    let (status, ..) = error_of(
+        c.get(s.url("/api/v1/automations"))
+            .bearer_auth("slw_not-a-real-token")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn login_wrong_password_and_rate_limit() {
+    let s = Server::start();
+    let c = reqwest::Client::new();
+    for _ in 0..5 {
+        let r = c
+            .post(s.url("/api/v1/session"))
+            .json(&json!({"username": ADMIN, "password": "wrong-password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let (status, code, message) = error_of(
+        c.post(s.url("/api/v1/session"))
+            .json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (429, "rate_limited"), "{message}");
+}
+
+#[tokio::test]
+async fn automations_draft_etag_and_conflicts() {
+    let s = Server::start();
+    let c = admin(&s).await;
+    let r = c
+        .post(s.url("/api/v1/automations"))
+        .json(&json!({"slug": "orders", "name": "Orders"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let list: Value = c
+        .get(s.url("/api/v1/automations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["slug"], "orders");
+    assert!(list["next_cursor"].is_null());
+
+    let r = c
+        .get(s.url("/api/v1/automations/orders/draft"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["etag"], "\"1\"");
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["format"], 1);
+
+    let good = json!({"format": 1, "composers": [{"slug": "intake", "name": "Intake",
+        "trigger": {"kind": "manual", "sample": {"x": 1}},
+        "steps": [{"name": "total", "kind": "transform", "config": {"value": "{{ trigger.x }}"}}],
+        "links": [{"from": "trigger", "to": "total"}]}]});
+    // Without If-Match the server cannot know what the edit was based on.
+    let r = c
+        .put(s.url("/api/v1/automations/orders/draft"))
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 428);
+
+    let r = c
+        .put(s.url("/api/v1/automations/orders/draft"))
+        .header("If-Match", "\"1\"")
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["etag"], "\"2\"");
+    let saved: Value = r.json().await.unwrap();
+    assert_eq!(saved, json!({"version": 2, "problems": []}));
+
+    let (status, code, message) = error_of(
+        c.put(s.url("/api/v1/automations/orders/draft"))
+            .header("If-Match", "\"1\"")
+            .json(&json!({"format": 1}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (409, "conflict"), "{message}");
+    let now: Value = c
+        .get(s.url("/api/v1/automations/orders/draft"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        now["composers"][0]["steps"][0]["name"], "total",
+        "the stale save changed nothing"
+    );
+
+    let (status, _, message) = error_of(
+        c.get(s.url("/api/v1/automations/nope/draft"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404, "{message}");
+}
+
+#[tokio::test]
+async fn malformed_invalid_and_oversized_drafts() {
+    let s = Server::start();
+    let c = admin(&s).await;
+    c.post(s.url("/api/v1/automations"))
+        .json(&json!({"slug": "orders", "name": "Orders"}))
+        .send()
+        .await
+        .unwrap();
+    let put = |body: Vec<u8>, version: &str| {
+        c.put(s.url("/api/v1/automations/orders/draft"))
+            .header("If-Match", version.to_string())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+
+    let (status, _, message) = error_of(
+        put(b"{\"format\": 1, \"composers\": [".to_vec(), "1")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        message.contains("malformed JSON") && message.contains("line 1"),
+        "{message}"
+    );
+
+    let (status, _, message) = error_of(
+        put(br#"{"format":1,"composers":"many"}"#.to_vec(), "1")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(message.starts_with("composers"), "{message}");
+
+    // Well-formed but invalid: saved, and answered with every problem and where it is.
+    let invalid = json!({"format": 1, "composers": [{"slug": "intake", "name": "Intake",
+        "trigger": {"kind": "manual"},
+        "steps": [{"name": "save", "kind": "transform"}, {"name": "save", "kind": "teleport"}],
+        "links": [{"from": "save", "to": "ghost"}]}]});
+    let r = put(serde_json::to_vec(&invalid).unwrap(), "1")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["version"], 2);
+    let problems: Vec<String> = body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {}",
+                p["path"].as_str().unwrap(),
+                p["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p == "composers[0].steps[1].name: duplicate step name \"save\""),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("teleport")),
+        "{problems:?}"
+    );
+    assert!(problems.iter().any(|p| p.contains("ghost")), "{problems:?}");
+    let now: Value = c
+        .get(s.url("/api/v1/automations/orders/draft"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        now["composers"][0]["steps"][1]["kind"], "teleport",
+        "invalid work is kept"
+    );
+
+    let mut huge = br#"{"format":1,"composers":[],"padding":""#.to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 11 << 20));
+    huge.extend(b"\"}");
+    let (status, code, _) = error_of(put(huge, "2").await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (413, "too_large"));
+}
+
+#[tokio::test]
+async fn roles_are_enforced_on_the_server() {
+    let s = Server::start();
+    let c = admin(&s).await;
+    for (name, role) in [("vic", "viewer"), ("eddie", "editor")] {
+        let r = c
+            .post(s.url("/api/v1/users"))
+            .json(&json!({"username": name, "role": role, "password": "password-123"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    c.post(s.url("/api/v1/automations"))
+        .json(&json!({"slug": "orders", "name": "Orders"}))
+        .send()
+        .await
+        .unwrap();
+
+    let viewer = signed_in(&s, "vic", "password-123").await;
+    assert_eq!(
+        viewer
+            .get(s.url("/api/v1/automations"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let (status, code, message) = error_of(
+        viewer
+            .post(s.url("/api/v1/automations"))
+            .json(&json!({"slug": "mine", "name": "Mine"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (403, "forbidden"));
+    assert!(message.contains("viewer"), "{message}");
+    let r = viewer
+        .put(s.url("/api/v1/automations/orders/draft"))
+        .header("If-Match", "1")
+        .json(&json!({"format": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    let editor = signed_in(&s, "eddie", "password-123").await;
+    let r = editor
+        .post(s.url("/api/v1/tokens"))
+        .json(&json!({"name": "mine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "only admins create API tokens");
+    let r = editor
+        .post(s.url("/api/v1/users"))
+        .json(&json!({"username": "x", "role": "admin", "password": "password-123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn api_tokens_and_logout() {
+    let s = Server::start();
+    let c = admin(&s).await;
+    let r = c
+        .post(s.url("/api/v1/tokens"))
+        .json(&json!({"name": "ci"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let plain = reqwest::Client::new();
+    let r = plain
+        .get(s.url("/api/v1/automations"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = plain
+        .post(s.url("/api/v1/automations"))
+        .bearer_auth(&token)
+        .json(&json!({"slug": "by-token", "name": "By token"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "scripts send no Origin and are allowed");
+
+    let r = c.delete(s.url("/api/v1/session")).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        c.get(s.url("/api/v1/automations"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn cross_site_state_changes_are_refused() {
+    let s = Server::start();
+    let c = admin(&s).await;
+    let host = s.base.trim_start_matches("http://").to_string();
+    let (status, code, _) = error_of(
+        c.post(s.url("/api/v1/automations"))
+            .header("Origin", "http://evil.example")
+            .json(&json!({"slug": "x", "name": "X"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (403, "cross_origin"));
+    let r = c
+        .post(s.url("/api/v1/automations"))
+        .header("Sec-Fetch-Site", "cross-site")
+        .json(&json!({"slug": "x", "name": "X"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Server functions (the UI's own calls) get the same check.
+    let r = c
+        .post(s.url("/api/create_automation"))
+        .header("Origin", "http://evil.example")
+        .form(&[("name", "Evil")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = c
+        .post(s.url("/api/v1/automations"))
+        .header("Origin", format!("http://{host}"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .json(&json!({"slug": "x", "name": "X"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let list: Value = c
+        .get(s.url("/api/v1/automations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}

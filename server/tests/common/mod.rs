@@ -1,0 +1,130 @@
+//! Starts the real `slipway` executable on 127.0.0.1 with a random port and a fresh data dir.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub data_dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data = tmp.path().join("data");
+        let mut s = Server::start_in(&data);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// Starts on an existing (or new) data dir; panics with the server's output if it fails.
+    pub fn start_in(data_dir: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("SLIPWAY_ADMIN_USER", ADMIN)
+            .env("SLIPWAY_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("SLIPWAY_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn slipway");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent && let Some(url) = line.strip_prefix("Slipway is listening on ") {
+                    let _ = tx.send(Ok(url.trim().to_string()));
+                    sent = true;
+                } else if !sent {
+                    let _ = tx.send(Err(line));
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut output = vec![];
+        loop {
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Ok(base)) => {
+                    return Server {
+                        child,
+                        base,
+                        data_dir: data_dir.to_path_buf(),
+                        _tmp: None,
+                    };
+                }
+                Ok(Err(line)) => output.push(line),
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("slipway did not start:\n{}", output.join("\n"));
+                }
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client with a cookie jar, signed in as `user`.
+pub async fn signed_in(server: &Server, user: &str, password: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let r = client
+        .post(server.url("/api/v1/session"))
+        .json(&serde_json::json!({"username": user, "password": password}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(
+        r.status(),
+        200,
+        "login as {user}: {}",
+        r.text().await.unwrap_or_default()
+    );
+    client
+}
+
+pub async fn admin(server: &Server) -> reqwest::Client {
+    signed_in(server, ADMIN, ADMIN_PASSWORD).await
+}
+
+/// Runs the executable with `args` and returns (exit code, stderr).
+pub fn run_slipway(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(args)
+        .env("SLIPWAY_ADMIN_USER", ADMIN)
+        .env("SLIPWAY_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run slipway");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
