@@ -57,9 +57,10 @@ pub fn AutomationFrame() -> impl IntoView {
     view! {
         <div class="app" class:live=move || mode.get() == Mode::Live>
             <div class="mode-bar" aria-hidden="true"></div>
-            <Transition fallback=|| view! { <div class="app-loading muted">"Loading…"</div> }>
+            // The sidebar follows the data; the child route stays mounted across refetches.
+            <Transition fallback=|| view! { <aside class="sidebar"><p class="muted">"Loading…"</p></aside> }>
                 {move || data.get().map(|r| match r {
-                    Ok(d) => view! { <Sidebar data=d/> <main class="main"><Outlet/></main> }.into_any(),
+                    Ok(d) => view! { <Sidebar data=d/> }.into_any(),
                     Err(e) => {
                         let msg = crate::ui::error_text(&e);
                         if msg == "not signed in" {
@@ -67,16 +68,17 @@ pub fn AutomationFrame() -> impl IntoView {
                             view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
                         } else {
                             view! {
-                                <main class="center-page"><div class="card narrow">
-                                    <h1>"Cannot open this automation"</h1>
+                                <aside class="sidebar">
+                                    <div class="brand"><span class="brand-mark"></span>"Slipway"</div>
                                     <p class="form-error">{msg}</p>
                                     <a class="btn" href="/">"Go to Slipway"</a>
-                                </div></main>
+                                </aside>
                             }.into_any()
                         }
                     }
                 })}
             </Transition>
+            <main class="main"><Outlet/></main>
         </div>
     }
 }
@@ -153,7 +155,8 @@ fn Sidebar(data: Frame) -> impl IntoView {
                     view! { <li class="muted small pad">{move || if live() { "Nothing deployed yet" } else { "No composers yet" }}</li> }.into_any()
                 } else {
                     composers.into_iter().map(|c| {
-                        let href = format!("{}/c/{}", base(), c.slug);
+                        let slug = c.slug.clone();
+                        let href = move || format!("{}/c/{}", base(), slug);
                         view! { <li><A href=href attr:class="composer-link">{c.name.clone()}</A></li> }
                     }).collect_view().into_any()
                 }}

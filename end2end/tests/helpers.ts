@@ -1,0 +1,37 @@
+// Shared steps for the end-to-end tests: signing in and making uniquely named things, so tests
+// that share one server and data dir never collide.
+import { expect, type Page } from '@playwright/test';
+
+export const ADMIN = process.env.SLIPWAY_ADMIN_USER || 'admin';
+export const ADMIN_PASSWORD = process.env.SLIPWAY_ADMIN_PASSWORD || 'admin-password-1';
+
+export function unique(prefix: string): string {
+  return `${prefix} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+}
+
+export function slugOf(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+export async function signIn(page: Page, user = ADMIN, password = ADMIN_PASSWORD) {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).not.toHaveURL(/\/login/);
+}
+
+/** Creates an automation through the UI and waits for its Test canvas. */
+export async function newAutomation(page: Page, name: string) {
+  await page.getByRole('button', { name: 'New automation' }).click();
+  await page.getByLabel('Automation name').fill(name);
+  await page.getByRole('button', { name: 'Create automation' }).click();
+  await expect(page).toHaveURL(new RegExp(`/a/${slugOf(name)}/test$`));
+}
+
+export async function newComposer(page: Page, name: string) {
+  await page.getByRole('button', { name: 'New composer' }).click();
+  await page.getByLabel('Composer name').fill(name);
+  await page.getByRole('button', { name: 'Create composer' }).click();
+  await expect(page).toHaveURL(new RegExp(`/c/${slugOf(name)}$`));
+}
