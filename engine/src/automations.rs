@@ -2,6 +2,7 @@
 
 use crate::drafts::{DRAFTS, Draft};
 use crate::error::{Error, Result};
+use crate::revisions::{Checkpoint, checkpoint};
 use crate::store::{Engine, read_all_json, read_json, to_bytes};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, TableDefinition};
@@ -68,6 +69,7 @@ impl Engine {
             w.open_table(DRAFTS)?
                 .insert(slug, to_bytes(&draft)?.as_slice())?;
         }
+        checkpoint(&w, slug, &draft.document, author, now, Checkpoint::Auto)?;
         w.commit()?;
         Ok(automation)
     }
@@ -99,6 +101,7 @@ impl Engine {
             }
             w.open_table(DRAFTS)?.remove(slug)?;
         }
+        crate::revisions::delete_all(&w, slug)?;
         w.commit()?;
         Ok(())
     }

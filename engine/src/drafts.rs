@@ -4,6 +4,7 @@
 
 use crate::automations::AUTOMATIONS;
 use crate::error::{Error, Result};
+use crate::revisions::{Checkpoint, RevisionKind, checkpoint};
 use crate::store::{Engine, from_bytes, read_json, to_bytes};
 use chrono::{DateTime, Utc};
 use model::{Document, Problem};
@@ -26,6 +27,8 @@ pub struct SaveOutcome {
     pub version: u64,
     /// Validation problems of the saved document: reported, never a reason to refuse the save.
     pub problems: Vec<Problem>,
+    /// The revision this save created, if the checkpoint rule asked for one.
+    pub revision: Option<u64>,
 }
 
 impl Engine {
@@ -44,8 +47,9 @@ impl Engine {
         author: &str,
     ) -> Result<SaveOutcome> {
         let problems = document.validate();
+        let now = self.now();
         let w = self.db().begin_write()?;
-        let version = {
+        let (version, revision) = {
             if w.open_table(AUTOMATIONS)?.get(automation)?.is_none() {
                 return Err(Error::NotFound(format!(
                     "automation `{automation}` does not exist"
@@ -61,22 +65,73 @@ impl Engine {
                 }
             };
             if current.version != base_version {
-                return Err(Error::Conflict {
-                    expected: base_version,
-                    current: current.version,
-                });
+                drop(t);
+                w.abort()?;
+                return Err(self.keep_conflicting_save(
+                    automation,
+                    base_version,
+                    current.version,
+                    &document,
+                    author,
+                ));
             }
             let draft = Draft {
                 version: current.version + 1,
                 document,
-                updated_at: self.now(),
+                updated_at: now,
                 updated_by: author.to_string(),
             };
             t.insert(automation, to_bytes(&draft)?.as_slice())?;
-            draft.version
+            drop(t);
+            let revision = checkpoint(
+                &w,
+                automation,
+                &draft.document,
+                author,
+                now,
+                Checkpoint::Auto,
+            )?;
+            (draft.version, revision)
         };
         w.commit()?;
-        Ok(SaveOutcome { version, problems })
+        Ok(SaveOutcome {
+            version,
+            problems,
+            revision,
+        })
+    }
+
+    /// A stale save loses the race but not its content: it becomes a `conflict` revision.
+    fn keep_conflicting_save(
+        &self,
+        automation: &str,
+        expected: u64,
+        current: u64,
+        document: &Document,
+        author: &str,
+    ) -> Error {
+        let kept = (|| {
+            let w = self.db().begin_write()?;
+            let label = format!("unsaved edit by {author}, based on version {expected}");
+            let n = checkpoint(
+                &w,
+                automation,
+                document,
+                author,
+                self.now(),
+                Checkpoint::Forced(RevisionKind::Conflict, Some(label)),
+            )?;
+            w.commit()?;
+            Ok::<_, Error>(n)
+        })();
+        match kept {
+            Ok(kept_revision) => Error::Conflict {
+                expected,
+                current,
+                kept_revision,
+            },
+            Err(e) => e,
+        }
     }
 }
 
@@ -107,7 +162,8 @@ mod tests {
                 err,
                 Error::Conflict {
                     expected: 1,
-                    current: 2
+                    current: 2,
+                    kept_revision: Some(_)
                 }
             ),
             "{err}"

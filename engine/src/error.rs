@@ -13,9 +13,14 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
     #[error(
-        "the draft changed since version {expected}: it is now at version {current}; reload to see the other change"
+        "someone else saved this automation (it is at version {current}, your edit was based on {expected}){kept}; reload to continue",
+        kept = kept_revision.map(|n| format!("; your edit is kept as revision {n}")).unwrap_or_default()
     )]
-    Conflict { expected: u64, current: u64 },
+    Conflict {
+        expected: u64,
+        current: u64,
+        kept_revision: Option<u64>,
+    },
     #[error("wrong username or password")]
     BadCredentials,
     #[error("too many login attempts; try again in {retry_after_secs} s")]

@@ -3,10 +3,12 @@
 
 mod accounts;
 mod automations;
+mod blobs;
 mod clock;
 mod drafts;
 mod error;
 mod ratelimit;
+mod revisions;
 mod store;
 
 pub use accounts::{ApiTokenInfo, NewToken, Role, User};
@@ -14,4 +16,5 @@ pub use automations::Automation;
 pub use clock::Clock;
 pub use drafts::{Draft, SaveOutcome};
 pub use error::{Error, Result};
+pub use revisions::{CHECKPOINT_EVERY_SECS, Revision, RevisionKind};
 pub use store::Engine;

@@ -29,6 +29,10 @@ impl Engine {
     /// Opens (or creates) the data file. A file that redb cannot read, or a redb file that is
     /// not Slipway's, is refused rather than modified.
     pub fn open(path: &Path) -> Result<Engine> {
+        Self::open_with_clock(path, Clock::system())
+    }
+
+    pub fn open_with_clock(path: &Path, clock: Clock) -> Result<Engine> {
         let shown = path.display().to_string();
         let db = match Database::create(path) {
             Ok(db) => db,
@@ -41,7 +45,7 @@ impl Engine {
             }
             Err(_) => return Err(Error::ForeignFile(shown)),
         };
-        Self::from_database(db, Clock::system(), &shown)
+        Self::from_database(db, clock, &shown)
     }
 
     /// A database in memory, for tests.

@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use engine::{Engine, Role};
 use model::{Document, DocumentError};
@@ -18,6 +18,12 @@ pub fn routes() -> Router<Engine> {
         .route("/automations", get(list).post(create))
         .route("/automations/{a}", get(one))
         .route("/automations/{a}/draft", get(get_draft).put(put_draft))
+        .route("/automations/{a}/revisions", get(list_revisions))
+        .route("/automations/{a}/revisions/{n}", get(get_revision))
+        .route(
+            "/automations/{a}/revisions/{n}/restore",
+            post(restore_revision),
+        )
 }
 
 async fn list(State(engine): State<Engine>, auth: Authed) -> ApiResult<Json<Value>> {
@@ -113,7 +119,43 @@ async fn put_draft(
     .await?;
     Ok((
         [(header::ETAG, etag(out.version))],
-        Json(json!({"version": out.version, "problems": out.problems})),
+        Json(json!({"version": out.version, "problems": out.problems, "revision": out.revision})),
+    )
+        .into_response())
+}
+
+async fn list_revisions(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path(a): Path<String>,
+) -> ApiResult<Json<Value>> {
+    auth.require(Role::Viewer)?;
+    let revs = blocking(&engine, move |e| e.list_revisions(&a)).await?;
+    Ok(Json(page(revs)))
+}
+
+async fn get_revision(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path((a, n)): Path<(String, u64)>,
+) -> ApiResult<Json<Value>> {
+    auth.require(Role::Viewer)?;
+    let (rev, document) = blocking(&engine, move |e| e.get_revision(&a, n)).await?;
+    let mut body = json!(rev);
+    body["document"] = json!(document);
+    Ok(Json(body))
+}
+
+async fn restore_revision(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path((a, n)): Path<(String, u64)>,
+) -> ApiResult<Response> {
+    let user = auth.require(Role::Editor)?;
+    let version = blocking(&engine, move |e| e.restore_revision(&a, n, &user.username)).await?;
+    Ok((
+        [(header::ETAG, etag(version))],
+        Json(json!({"version": version})),
     )
         .into_response())
 }
