@@ -201,16 +201,6 @@ pub async fn create_automation(name: String) -> Result<(), ServerFnError> {
     Ok(())
 }
 
-/// Adds a composer with a manual trigger to the draft and opens it.
-#[server]
-pub async fn create_composer(automation: String, name: String) -> Result<(), ServerFnError> {
-    let user = require(Role::Editor)?;
-    let a = automation.clone();
-    let slug = blocking(move |e| e.create_composer(&a, &name, &user.username)).await?;
-    leptos_axum::redirect(&format!("/a/{automation}/test/c/{slug}"));
-    Ok(())
-}
-
 #[server]
 pub async fn get_composer(
     automation: String,
@@ -294,4 +284,133 @@ pub async fn delete_user(username: String) -> Result<(), ServerFnError> {
         return Err(ServerFnError::new("you cannot delete your own account"));
     }
     blocking(move |e| e.delete_user(&username)).await
+}
+
+/// The draft as the editor loads it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DraftView {
+    pub version: u64,
+    pub document: model::Document,
+}
+
+#[server]
+pub async fn load_draft(automation: String) -> Result<DraftView, ServerFnError> {
+    require(Role::Viewer)?;
+    let d = blocking(move |e| e.get_draft(&automation)).await?;
+    Ok(DraftView {
+        version: d.version,
+        document: d.document,
+    })
+}
+
+/// A save's outcome: a conflict is an expected answer (someone else saved first), not a failure.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum SaveReply {
+    Saved { version: u64 },
+    Conflict { message: String },
+}
+
+#[server(input = server_fn::codec::Json)]
+pub async fn save_draft(
+    automation: String,
+    version: u64,
+    document: model::Document,
+) -> Result<SaveReply, ServerFnError> {
+    let user = require(Role::Editor)?;
+    let e = crate::session::engine()?;
+    let r = tokio::task::spawn_blocking(move || {
+        e.save_draft(&automation, version, document, &user.username)
+    })
+    .await
+    .map_err(|j| ServerFnError::new(j.to_string()))?;
+    match r {
+        Ok(out) => Ok(SaveReply::Saved {
+            version: out.version,
+        }),
+        Err(c @ engine::Error::Conflict { .. }) => Ok(SaveReply::Conflict {
+            message: c.to_string(),
+        }),
+        Err(other) => Err(crate::session::to_sfn(other)),
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RevisionItem {
+    pub number: u64,
+    pub kind: String,
+    pub author: String,
+    /// RFC 3339, UTC; the browser shows it in local time.
+    pub created_at: String,
+    pub day: String,
+    pub time: String,
+    pub label: Option<String>,
+    pub summary: String,
+}
+
+#[server]
+pub async fn list_revisions(automation: String) -> Result<Vec<RevisionItem>, ServerFnError> {
+    require(Role::Viewer)?;
+    let revs = blocking(move |e| e.list_revisions(&automation)).await?;
+    Ok(revs
+        .into_iter()
+        .map(|r| RevisionItem {
+            number: r.number,
+            kind: r.kind.as_str().to_string(),
+            author: r.author,
+            created_at: r.created_at.to_rfc3339(),
+            day: r.created_at.format("%A, %e %B %Y").to_string(),
+            time: r.created_at.format("%H:%M:%S UTC").to_string(),
+            label: r.label,
+            summary: r.summary,
+        })
+        .collect())
+}
+
+#[server]
+pub async fn get_revision(
+    automation: String,
+    number: u64,
+) -> Result<model::Document, ServerFnError> {
+    require(Role::Viewer)?;
+    Ok(blocking(move |e| e.get_revision(&automation, number))
+        .await?
+        .1)
+}
+
+/// Restores a revision (the draft is kept as a backup first); returns the new draft version.
+#[server]
+pub async fn restore_revision(automation: String, number: u64) -> Result<u64, ServerFnError> {
+    let user = require(Role::Editor)?;
+    blocking(move |e| e.restore_revision(&automation, number, &user.username)).await
+}
+
+#[server]
+pub async fn name_version(automation: String, label: String) -> Result<u64, ServerFnError> {
+    let user = require(Role::Editor)?;
+    blocking(move |e| e.name_version(&automation, &label, &user.username)).await
+}
+
+/// The next three times a schedule fires, formatted in its own time zone.
+#[server]
+pub async fn next_fire_times(
+    cron: String,
+    timezone: Option<String>,
+) -> Result<Vec<String>, ServerFnError> {
+    require(Role::Viewer)?;
+    let tz = timezone.clone();
+    let times =
+        blocking(move |e| engine::schedule::next_fire_times(&cron, tz.as_deref(), e.now(), 3))
+            .await?;
+    let zone: chrono_tz::Tz = timezone
+        .as_deref()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(chrono_tz::Tz::UTC);
+    Ok(times
+        .into_iter()
+        .map(|t| {
+            t.with_timezone(&zone)
+                .format("%a %e %b %Y, %H:%M %Z")
+                .to_string()
+        })
+        .collect())
 }

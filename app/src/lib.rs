@@ -1,7 +1,12 @@
 //! The Leptos UI: the document shell, the router, the pages, and the `#[server]` functions
 //! (thin adapters over `engine`, compiled into the server only).
+#![recursion_limit = "256"]
 
 pub mod api;
+mod canvas;
+mod draft;
+mod history;
+mod inspector;
 mod mode;
 mod pages;
 #[cfg(feature = "ssr")]
@@ -51,6 +56,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/a/:automation/:mode") view=pages::AutomationFrame>
                     <Route path=path!("") view=pages::ComposerIndex/>
                     <Route path=path!("c/:composer") view=pages::ComposerPage/>
+                    <Route path=path!("connections") view=pages::ConnectionsPage/>
                     <Route path=path!("settings") view=pages::SettingsPage/>
                 </ParentRoute>
             </Routes>

@@ -26,6 +26,12 @@ pub fn Icon(name: &'static str) -> impl IntoView {
             "M21 12H9",
         ],
         "chevron" => &["M6 9l6 6 6-6"],
+        "plug" => &[
+            "M12 22v-5",
+            "M9 8V2",
+            "M15 8V2",
+            "M18 8v5a4 4 0 0 1-4 4h-4a4 4 0 0 1-4-4V8z",
+        ],
         "layers" => &[
             "M12 2L2 7l10 5 10-5-10-5z",
             "M2 17l10 5 10-5",

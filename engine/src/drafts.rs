@@ -216,33 +216,3 @@ mod tests {
         );
     }
 }
-
-impl Engine {
-    /// Adds a composer named `name` with a manual trigger to the draft and returns its slug.
-    /// It goes through [`Engine::save_draft`], so a concurrent edit makes it a conflict
-    /// rather than a lost update.
-    pub fn create_composer(&self, automation: &str, name: &str, author: &str) -> Result<String> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(Error::Invalid(
-                "a composer name has 1 to 100 characters".into(),
-            ));
-        }
-        let draft = self.get_draft(automation)?;
-        let mut document = draft.document;
-        let slug =
-            model::names::unique_slug(name, document.composers.iter().map(|c| c.slug.as_str()));
-        document.composers.push(model::Composer {
-            slug: slug.clone(),
-            name: name.to_string(),
-            trigger: model::Trigger::Manual {
-                sample: serde_json::json!({}),
-            },
-            steps: vec![],
-            links: vec![],
-            trigger_position: None,
-        });
-        self.save_draft(automation, draft.version, document, author)?;
-        Ok(slug)
-    }
-}

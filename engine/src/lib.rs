@@ -9,6 +9,7 @@ mod drafts;
 mod error;
 mod ratelimit;
 mod revisions;
+pub mod schedule;
 mod store;
 
 pub use accounts::{ApiTokenInfo, NewToken, Role, User};

@@ -1,4 +1,5 @@
 //! The WASM entry: hydrate the server-rendered app. Nothing else lives here.
+#![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

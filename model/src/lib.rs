@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod document;
+pub mod edit;
 pub mod expr;
 mod links;
 pub mod names;

@@ -1,4 +1,5 @@
 //! The `slipway` executable: command line, then the server or a data-dir command.
+#![recursion_limit = "256"]
 
 mod assets;
 mod auth;

@@ -1,49 +1,73 @@
-//! The main area of the Canvas section: the composer index and one composer.
+//! The Canvas section: the composer index and one composer's editor (canvas, inspector,
+//! revision history) in Test; in Live, what is deployed (read-only).
 
 use crate::Mode;
-use crate::api::get_composer;
+use crate::canvas::{Canvas, CanvasCtx, Selection};
+use crate::draft::{SaveStatus, use_draft};
+use crate::history::{Preview, PreviewBar, RevisionHistory};
+use crate::inspector::Inspector;
 use crate::pages::frame::{LiveBanner, use_frame};
-use crate::ui::{EmptyState, Icon};
+use crate::ui::EmptyState;
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use model::{Mark, StepKind};
 
 #[component]
 pub fn ComposerIndex() -> impl IntoView {
     let frame = use_frame();
+    let store = use_draft();
     let mode = frame.mode;
+    let composers = move || {
+        store.doc.with(|d| {
+            d.as_ref()
+                .map(|d| {
+                    d.composers
+                        .iter()
+                        .map(|c| {
+                            (
+                                c.slug.clone(),
+                                c.name.clone(),
+                                c.trigger.kind(),
+                                c.steps.len(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
     view! {
         <LiveBanner/>
         <header class="page-header"><h1>"Composers"</h1></header>
         <div class="page-body">
-            <Transition>
-                {move || frame.data.get().and_then(|r| r.ok()).map(|d| {
-                    if mode.get() == Mode::Live && !d.deployed {
-                        view! {
-                            <EmptyState title="Nothing is live yet".to_string()>
-                                <p class="muted">"Live shows the latest deployment of this automation: its composers run there from webhooks and schedules, with live secrets and databases. Build and try composers in Test, then deploy them."</p>
-                            </EmptyState>
-                        }.into_any()
-                    } else if d.composers.is_empty() {
-                        view! {
-                            <EmptyState title="No composers yet".to_string()>
-                                <p class="muted">"A composer is one workflow: a trigger and the steps it runs. Create one with “New composer” in the sidebar."</p>
-                            </EmptyState>
-                        }.into_any()
-                    } else {
-                        let base = format!("/a/{}/{}", d.automation.slug, mode.get().as_str());
-                        view! {
-                            <ul class="cards">
-                                {d.composers.into_iter().map(|c| view! {
+            {move || if mode.get() == Mode::Live {
+                view! {
+                    <EmptyState title="Nothing is live yet".to_string()>
+                        <p class="muted">"Live shows the latest deployment of this automation: its composers run there from webhooks and schedules, with live secrets and databases. Build and try composers in Test, then deploy them."</p>
+                    </EmptyState>
+                }.into_any()
+            } else {
+                view! {
+                    <Show when=move || !composers().is_empty() fallback=|| view! {
+                        <EmptyState title="No composers yet".to_string()>
+                            <p class="muted">"A composer is one workflow: a trigger and the steps it runs. Create one with “New composer” in the sidebar."</p>
+                        </EmptyState>
+                    }>
+                        <ul class="cards">
+                            {move || composers().into_iter().map(|(slug, name, trigger, steps)| {
+                                let href = format!("/a/{}/test/c/{slug}", store.automation.get());
+                                view! {
                                     <li class="card composer-card">
-                                        <a href=format!("{base}/c/{}", c.slug)><span class="strong">{c.name}</span></a>
-                                        <span class="muted small">{format!("{} trigger · {} steps", c.trigger, c.steps)}</span>
+                                        <A href=href><span class="strong">{name}</span></A>
+                                        <span class="muted small">{format!("{trigger} trigger · {steps} steps")}</span>
                                     </li>
-                                }).collect_view()}
-                            </ul>
-                        }.into_any()
-                    }
-                })}
-            </Transition>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </Show>
+                }.into_any()
+            }}
         </div>
     }
 }
@@ -53,54 +77,313 @@ pub fn ComposerPage() -> impl IntoView {
     let frame = use_frame();
     let params = use_params_map();
     let slug = Memo::new(move |_| params.read().get("composer").unwrap_or_default());
-    let composer = Resource::new(
-        move || (frame.automation.get(), frame.mode.get(), slug.get()),
-        |(a, m, c)| get_composer(a, m, c),
-    );
     view! {
         <LiveBanner/>
-        <Transition fallback=|| view! { <p class="muted pad">"Loading…"</p> }>
-            {move || composer.get().map(|r| match r {
-                Ok(Some(c)) => {
-                    let automation_name = frame.data.get().and_then(|d| d.ok()).map(|d| d.automation.name).unwrap_or_default();
-                    let (icon, trigger) = match &c.trigger {
-                        model::Trigger::Manual { .. } => ("hand", "Manual trigger".to_string()),
-                        model::Trigger::Webhook { method, .. } => ("zap", format!("Webhook · {method}")),
-                        model::Trigger::Schedule { cron, .. } => ("clock", format!("Schedule · {cron}")),
-                    };
-                    view! {
-                        <header class="page-header">
-                            <h1><span class="muted">{automation_name}" / "</span>{c.name.clone()}</h1>
-                        </header>
-                        <div class="page-body">
-                            <ol class="step-list" aria-label="Steps">
-                                <li class="step-row trigger"><Icon name=icon/><span class="strong">{trigger}</span></li>
-                                {c.steps.iter().map(|s| view! {
-                                    <li class="step-row" role="group" aria-label=s.name.clone()>
-                                        <span class="strong">{s.name.clone()}</span>
-                                        <span class="muted small">{s.kind.clone()}</span>
-                                    </li>
-                                }).collect_view()}
-                            </ol>
-                            {c.steps.is_empty().then(|| view! {
-                                <p class="muted">"This composer has only its trigger so far."</p>
-                            })}
-                        </div>
-                    }.into_any()
+        {move || match frame.mode.get() {
+            Mode::Test => view! { <Editor slug/> }.into_any(),
+            Mode::Live => view! {
+                <header class="page-header"><h1>{move || slug.get()}</h1></header>
+                <div class="page-body">
+                    <EmptyState title="Not deployed".to_string()>
+                        <p class="muted">"Live shows the latest deployment, and nothing has been deployed yet. The canvas here will show this composer read-only once it is."</p>
+                    </EmptyState>
+                </div>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn Editor(slug: Memo<String>) -> impl IntoView {
+    let store = use_draft();
+    let frame = use_frame();
+    let preview = RwSignal::new(None::<Preview>);
+    let history_open = RwSignal::new(false);
+    let selected = RwSignal::new(Selection::None);
+    let composer = Memo::new(move |_| {
+        let s = slug.get();
+        preview.with(|p| match p {
+            Some(p) => p.document.composer(&s).cloned(),
+            None => store
+                .doc
+                .with(|d| d.as_ref().and_then(|d| d.composer(&s).cloned())),
+        })
+    });
+    let diff_marks = Memo::new(move |_| {
+        preview
+            .with(|p| {
+                p.as_ref().map(|p| {
+                    store.doc.with(|d| {
+                        d.as_ref()
+                            .map(|d| model::diff(d, &p.document).step_marks(&slug.get()))
+                            .unwrap_or_default()
+                    })
+                })
+            })
+            .unwrap_or_default()
+    });
+    let marks = Signal::derive(move || {
+        diff_marks.with(|m| {
+            m.iter()
+                .filter(|(_, k)| **k != Mark::Removed)
+                .map(|(n, k)| (n.clone(), *k))
+                .collect()
+        })
+    });
+    let removed = Signal::derive(move || {
+        diff_marks.with(|m| {
+            m.iter()
+                .filter(|(_, k)| **k == Mark::Removed)
+                .map(|(n, _)| n.clone())
+                .collect()
+        })
+    });
+    let read_only = Signal::derive(move || {
+        preview.with(Option::is_some)
+            || !store.can_edit.get()
+            || matches!(store.status.get(), SaveStatus::Conflict(_))
+    });
+    let problems = Signal::derive(move || {
+        if preview.with(Option::is_some) {
+            vec![]
+        } else {
+            store.problems.get()
+        }
+    });
+    let ctx = CanvasCtx::new(composer, read_only, selected, marks, problems, Some(store));
+
+    // Preview changes what is shown: a selection of the other document would dangle.
+    Effect::new(move |_| {
+        preview.track();
+        selected.set(Selection::None);
+    });
+
+    Effect::new(move |_| {
+        let h = window_event_listener(leptos::ev::keydown, move |ev| {
+            if typing_in_a_field(&ev) {
+                return;
+            }
+            let key = ev.key();
+            let ctrl = ev.ctrl_key() || ev.meta_key();
+            if (key == "Delete" || key == "Backspace") && !ctrl {
+                ev.prevent_default();
+                ctx.delete_selection();
+            } else if ctrl && key.eq_ignore_ascii_case("z") && ev.shift_key()
+                || ctrl && key.eq_ignore_ascii_case("y")
+            {
+                ev.prevent_default();
+                if !read_only.get_untracked() {
+                    store.redo();
                 }
-                Ok(None) => view! {
+            } else if ctrl && key.eq_ignore_ascii_case("z") {
+                ev.prevent_default();
+                if !read_only.get_untracked() {
+                    store.undo();
+                }
+            } else if key == "Escape" {
+                if preview.with_untracked(Option::is_some) {
+                    preview.set(None);
+                } else {
+                    selected.set(Selection::None);
+                }
+            }
+        });
+        on_cleanup(move || h.remove());
+    });
+
+    let automation_name = move || {
+        frame
+            .data
+            .get()
+            .and_then(|d| d.ok())
+            .map(|d| d.automation.name)
+            .unwrap_or_default()
+    };
+    view! {
+        <header class="page-header canvas-header">
+            <h1 class="crumbs">
+                <Transition><span class="muted">{automation_name}" / "</span></Transition>
+                {move || composer.with(|c| c.as_ref().map(|c| c.name.clone()).unwrap_or_else(|| slug.get()))}
+            </h1>
+            <div class="row center">
+                <span role="status" class="save-status"
+                    class:bad=move || matches!(store.status.get(), SaveStatus::Retrying(_) | SaveStatus::Conflict(_) | SaveStatus::LoadFailed(_))
+                    class:ok=move || store.status.get() == SaveStatus::Saved>
+                    {move || store.status.get().text()}
+                </span>
+                <Show when=move || matches!(store.status.get(), SaveStatus::Conflict(_) | SaveStatus::LoadFailed(_))>
+                    <button class="btn" type="button" on:click=move |_| store.load(store.automation.get_untracked())>"Reload"</button>
+                </Show>
+                <Show when=move || !read_only.get()>
+                    <AddStep ctx/>
+                </Show>
+                <button class="btn" type="button" aria-pressed=move || history_open.get().to_string()
+                    on:click=move |_| { history_open.update(|o| *o = !*o); if !history_open.get_untracked() { preview.set(None) } }>
+                    "Revision history"
+                </button>
+            </div>
+        </header>
+        <Show when=move || preview.with(Option::is_some)>
+            <PreviewBar store preview removed/>
+        </Show>
+        <div class="editor">
+            {move || if store.doc.with(Option::is_none) {
+                view! { <div class="canvas-empty muted">{move || store.status.get().text()}</div> }.into_any()
+            } else if composer.with(Option::is_none) {
+                view! {
                     <div class="page-body">
-                        <EmptyState title="No such composer here".to_string()>
-                            <p class="muted">{move || if frame.mode.get() == Mode::Live {
-                                "Live shows the latest deployment, and this composer is not part of one."
+                        <EmptyState title="No such composer".to_string()>
+                            <p class="muted">{move || if preview.with(Option::is_some) {
+                                "This revision does not have this composer."
                             } else {
-                                "It may have been deleted or renamed."
+                                "It may have been deleted or renamed; pick one in the sidebar."
                             }}</p>
                         </EmptyState>
                     </div>
-                }.into_any(),
-                Err(e) => view! { <p class="form-error pad">{crate::ui::error_text(&e)}</p> }.into_any(),
-            })}
-        </Transition>
+                }.into_any()
+            } else {
+                view! { <Canvas ctx/> }.into_any()
+            }}
+            {move || if history_open.get() {
+                view! { <RevisionHistory store preview open=history_open/> }.into_any()
+            } else {
+                view! { <Inspector ctx/> }.into_any()
+            }}
+        </div>
     }
+}
+
+/// Keys typed into a form field belong to that field, not to the canvas.
+fn typing_in_a_field(ev: &leptos::ev::KeyboardEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .map(|el| {
+                matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                    || el.closest("[contenteditable]").ok().flatten().is_some()
+            })
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
+    }
+}
+
+#[component]
+fn AddStep(ctx: CanvasCtx) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let menu = NodeRef::<leptos::html::Div>::new();
+    let add = move |kind: StepKind| {
+        let at = ctx.composer.with_untracked(|c| {
+            c.as_ref()
+                .map(|c| free_spot(c, &ctx.selected.get_untracked()))
+        });
+        let Some(at) = at else { return };
+        if let Some(name) = ctx.edit_composer(None, |c| c.add_step(kind, Some(at.clone()))) {
+            ctx.selected.set(Selection::Node(name));
+            ctx.reveal(&at);
+        }
+        open.set(false);
+    };
+    // Focus the first item when the menu opens, so it works from the keyboard.
+    Effect::new(move |_| {
+        if open.get() {
+            request_animation_frame(move || {
+                if let Some(m) = menu.get_untracked()
+                    && let Ok(Some(first)) = m.query_selector("[role=menuitem]")
+                {
+                    #[cfg(feature = "hydrate")]
+                    {
+                        use wasm_bindgen::JsCast;
+                        if let Ok(el) = first.dyn_into::<web_sys::HtmlElement>() {
+                            let _ = el.focus();
+                        }
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = first;
+                }
+            });
+        }
+    });
+    view! {
+        <div class="menu-anchor" on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }>
+            <button class="btn primary" type="button" aria-haspopup="menu" aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)>
+                "Add step"
+            </button>
+            <Show when=move || open.get()>
+                <div class="menu" role="menu" aria-label="Add step" node_ref=menu
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| move_focus(&ev)>
+                    {StepKind::ALL.iter().map(|k| {
+                        let k = *k;
+                        view! {
+                            <button type="button" role="menuitem" class="menu-item" on:click=move |_| add(k)>
+                                <span class="node-icon">{crate::canvas::kind_icon(k.as_str())}</span>{k.label()}
+                            </button>
+                        }
+                    }).collect_view()}
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// Arrow keys move between menu items.
+fn move_focus(ev: &leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let down = ev.key() == "ArrowDown";
+        if !down && ev.key() != "ArrowUp" {
+            return;
+        }
+        ev.prevent_default();
+        let Some(el) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let next = if down {
+            el.next_element_sibling()
+        } else {
+            el.previous_element_sibling()
+        };
+        if let Some(n) = next.and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = n.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
+/// Where a new step goes: right of the selected node (or of the last step, or the trigger),
+/// moved down until it overlaps nothing.
+fn free_spot(c: &model::Composer, selected: &Selection) -> model::Position {
+    let layout = c.layout();
+    let anchor = match selected {
+        Selection::Node(n) => layout.get(n).cloned(),
+        _ => None,
+    }
+    .or_else(|| c.steps.last().and_then(|s| layout.get(&s.name).cloned()))
+    .or_else(|| layout.get(model::TRIGGER).cloned())
+    .unwrap_or(model::Position { x: 40.0, y: 40.0 });
+    let mut p = model::Position {
+        x: anchor.x + 300.0,
+        y: anchor.y,
+    };
+    let overlaps = |p: &model::Position| {
+        layout.values().any(|q| {
+            (q.x - p.x).abs() < model::edit::NODE_W + 20.0
+                && (q.y - p.y).abs() < model::edit::NODE_H + 20.0
+        })
+    };
+    while overlaps(&p) {
+        p.y += model::edit::NODE_H + 40.0;
+    }
+    p
 }

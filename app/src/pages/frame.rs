@@ -2,9 +2,10 @@
 //! composer list, navigation, account) and the main area where the child route renders.
 
 use crate::Mode;
-use crate::api::{CreateAutomation, CreateComposer, Frame, Logout, frame_data};
+use crate::api::{CreateAutomation, Frame, Logout, frame_data};
+use crate::draft::{DraftStore, use_draft};
 use crate::pages::home::NewAutomation;
-use crate::ui::{ActionError, Icon};
+use crate::ui::Icon;
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::{use_location, use_navigate, use_params_map};
@@ -32,26 +33,49 @@ pub fn AutomationFrame() -> impl IntoView {
             .and_then(|m| Mode::parse(&m))
             .unwrap_or(Mode::Test)
     });
-    let create_composer = ServerAction::<CreateComposer>::new();
     let create_automation = ServerAction::<CreateAutomation>::new();
     let data = Resource::new(
         move || {
             (
                 automation.get(),
                 mode.get(),
-                create_composer.version().get(),
                 create_automation.version().get(),
             )
         },
-        |(a, m, _, _)| frame_data(a, m),
+        |(a, m, _)| frame_data(a, m),
     );
     provide_context(FrameContext {
         automation,
         mode,
         data,
     });
-    provide_context(create_composer);
     provide_context(create_automation);
+
+    // One draft store for every Test page of this automation: one save path, one version.
+    let store = DraftStore::new();
+    provide_context(store);
+    Effect::new(move |_| {
+        let a = automation.get();
+        if mode.get() == Mode::Test && store.automation.get_untracked() != a {
+            store.save_now();
+            store.load(a);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = data.get() {
+            store.can_edit.set(d.me.can_edit());
+        }
+    });
+    // Closing the tab with an unsaved edit asks first.
+    Effect::new(move |_| {
+        let h = window_event_listener(leptos::ev::beforeunload, move |ev| {
+            if store.has_unsaved() {
+                ev.prevent_default();
+                store.save_now();
+            }
+        });
+        on_cleanup(move || h.remove());
+    });
     let location = use_location();
 
     view! {
@@ -124,7 +148,27 @@ fn Sidebar(data: Frame) -> impl IntoView {
         }
     };
     let current = data.automation.slug.clone();
-    let composers = data.composers.clone();
+    let store = use_draft();
+    let live_composers = data.composers.clone();
+    let composers = move || {
+        if mode.get() == Mode::Live {
+            live_composers
+                .iter()
+                .map(|c| (c.slug.clone(), c.name.clone()))
+                .collect::<Vec<_>>()
+        } else {
+            store.doc.with(|d| {
+                d.as_ref()
+                    .map(|d| {
+                        d.composers
+                            .iter()
+                            .map(|c| (c.slug.clone(), c.name.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+        }
+    };
     let live = move || mode.get() == Mode::Live;
 
     view! {
@@ -151,20 +195,23 @@ fn Sidebar(data: Frame) -> impl IntoView {
 
             <div class="section-title">"Composers"</div>
             <ul class="composer-list">
-                {if composers.is_empty() {
-                    view! { <li class="muted small pad">{move || if live() { "Nothing deployed yet" } else { "No composers yet" }}</li> }.into_any()
-                } else {
-                    composers.into_iter().map(|c| {
-                        let slug = c.slug.clone();
-                        let href = move || format!("{}/c/{}", base(), slug);
-                        view! { <li><A href=href attr:class="composer-link">{c.name.clone()}</A></li> }
-                    }).collect_view().into_any()
+                {move || {
+                    let list = composers();
+                    if list.is_empty() {
+                        view! { <li class="muted small pad">{move || if live() { "Nothing deployed yet" } else { "No composers yet" }}</li> }.into_any()
+                    } else {
+                        list.into_iter().map(|(slug, name)| {
+                            let href = move || format!("{}/c/{}", base(), slug);
+                            view! { <li><A href=href attr:class="composer-link">{name}</A></li> }
+                        }).collect_view().into_any()
+                    }
                 }}
             </ul>
             {move || (can_edit && !live()).then(|| view! { <NewComposer/> })}
 
             <nav class="nav" aria-label="Sections">
                 <A href=move || base() exact=true><Icon name="canvas"/>"Canvas"</A>
+                <A href=move || format!("{}/connections", base())><Icon name="plug"/>"Connections"</A>
                 <A href=move || format!("{}/settings", base())><Icon name="settings"/>"Settings"</A>
             </nav>
 
@@ -182,9 +229,31 @@ fn Sidebar(data: Frame) -> impl IntoView {
 
 #[component]
 fn NewComposer() -> impl IntoView {
-    let FrameContext { automation, .. } = use_frame();
-    let create = expect_context::<ServerAction<CreateComposer>>();
+    let store = use_draft();
+    let navigate = use_navigate();
     let open = RwSignal::new(false);
+    let name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let n = name.get_untracked();
+        if n.trim().is_empty() || n.chars().count() > 100 {
+            error.set(Some("a composer name has 1 to 100 characters".into()));
+            return;
+        }
+        match store.edit(None, |d| d.add_composer(&n)) {
+            Some(slug) => {
+                open.set(false);
+                name.set(String::new());
+                error.set(None);
+                navigate(
+                    &format!("/a/{}/test/c/{slug}", store.automation.get_untracked()),
+                    Default::default(),
+                );
+            }
+            None => error.set(Some(store.status.get_untracked().text())),
+        }
+    };
     view! {
         <div class="inline-create">
             <button class="btn ghost new-composer" type="button" aria-expanded=move || open.get().to_string()
@@ -192,17 +261,17 @@ fn NewComposer() -> impl IntoView {
                 <Icon name="plus"/>"New composer"
             </button>
             <Show when=move || open.get()>
-                <ActionForm action=create attr:class="stack popover-form"
+                <form class="stack popover-form" on:submit=submit.clone()
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }>
-                    <input type="hidden" name="automation" prop:value=move || automation.get()/>
                     <label class="field"><span>"Composer name"</span>
-                        <input name="name" required maxlength="100" autofocus placeholder="Intake"/></label>
-                    <ActionError value=create.value()/>
+                        <input required maxlength="100" autofocus placeholder="Intake" prop:value=move || name.get()
+                            on:input=move |ev| name.set(event_target_value(&ev))/></label>
+                    {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                     <div class="row">
                         <button class="btn primary" type="submit">"Create composer"</button>
                         <button class="btn ghost" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
                     </div>
-                </ActionForm>
+                </form>
             </Show>
         </div>
     }

@@ -1,6 +1,7 @@
 //! The pages of the app, one module each.
 
 mod composer;
+mod connections;
 mod frame;
 mod home;
 mod login;
@@ -8,6 +9,7 @@ mod settings;
 mod setup;
 
 pub use composer::{ComposerIndex, ComposerPage};
+pub use connections::ConnectionsPage;
 pub use frame::AutomationFrame;
 pub use home::HomePage;
 pub use login::LoginPage;
