@@ -33,13 +33,13 @@ enum Gesture {
         vx: f64,
         vy: f64,
     },
+    /// The dragged node's position lives in its own signal, so a move repaints only that node
+    /// and its links, not all of a large composer.
     Move {
         name: String,
         sx: f64,
         sy: f64,
-        px: f64,
-        py: f64,
-        moved: bool,
+        start: Position,
     },
     Link {
         from: String,
@@ -62,6 +62,9 @@ pub struct CanvasCtx {
     gesture: RwSignal<Gesture>,
     layout: Memo<BTreeMap<String, Position>>,
     canvas: NodeRef<leptos::html::Div>,
+    dragged: StoredValue<BTreeMap<String, RwSignal<Option<Position>>>>,
+    /// Drag signals belong to the canvas, not to whichever memo first asked for them.
+    owner: StoredValue<Option<Owner>>,
 }
 
 impl CanvasCtx {
@@ -90,17 +93,29 @@ impl CanvasCtx {
                 composer.with(|c| c.as_ref().map(Composer::layout).unwrap_or_default())
             }),
             canvas: NodeRef::new(),
+            dragged: StoredValue::new(BTreeMap::new()),
+            owner: StoredValue::new(Owner::current()),
         }
+    }
+
+    /// The signal a node's drag position goes through (created on first use).
+    fn drag_signal(&self, name: &str) -> RwSignal<Option<Position>> {
+        if let Some(s) = self.dragged.with_value(|m| m.get(name).copied()) {
+            return s;
+        }
+        let s = match self.owner.get_value() {
+            Some(o) => o.with(|| RwSignal::new(None)),
+            None => RwSignal::new(None),
+        };
+        self.dragged.update_value(|m| {
+            m.insert(name.to_string(), s);
+        });
+        s
     }
 
     /// A node's position, following the pointer while it is dragged.
     fn pos(&self, name: &str) -> Position {
-        let dragged = self.gesture.with(|g| match g {
-            Gesture::Move {
-                name: n, px, py, ..
-            } if n == name => Some(Position { x: *px, y: *py }),
-            _ => None,
-        });
+        let dragged = self.drag_signal(name).get();
         dragged.unwrap_or_else(|| {
             self.layout
                 .with(|l| l.get(name).cloned().unwrap_or(Position { x: 0.0, y: 0.0 }))
@@ -307,21 +322,20 @@ pub fn Canvas(ctx: CanvasCtx) -> impl IntoView {
                     v.x = vx + cx - sx;
                     v.y = vy + cy - sy;
                 }),
-                Gesture::Move { name, sx, sy, .. } => {
-                    let start = ctx
-                        .layout
-                        .with_untracked(|l| l.get(&name).cloned())
-                        .unwrap_or(Position { x: 0.0, y: 0.0 });
+                Gesture::Move {
+                    name,
+                    sx,
+                    sy,
+                    start,
+                } => {
                     let z = view.get_untracked().z;
                     let (dx, dy) = ((cx - sx) / z, (cy - sy) / z);
-                    gesture.set(Gesture::Move {
-                        name,
-                        sx,
-                        sy,
-                        px: start.x + dx,
-                        py: start.y + dy,
-                        moved: dx.abs() + dy.abs() > 2.0,
-                    });
+                    if dx.abs() + dy.abs() > 2.0 {
+                        ctx.drag_signal(&name).set(Some(Position {
+                            x: start.x + dx,
+                            y: start.y + dy,
+                        }));
+                    }
                 }
                 Gesture::Link { from, port, .. } => {
                     let (wx, wy) = ctx.to_world(cx, cy);
@@ -331,18 +345,16 @@ pub fn Canvas(ctx: CanvasCtx) -> impl IntoView {
         });
         let up = window_event_listener(leptos::ev::pointerup, move |ev| {
             match gesture.get_untracked() {
-                Gesture::Move {
-                    name,
-                    px,
-                    py,
-                    moved: true,
-                    ..
-                } => {
-                    let p = Position {
-                        x: px.round(),
-                        y: py.round(),
-                    };
-                    ctx.edit_composer(None, |c| c.set_position(&name, p));
+                Gesture::Move { name, .. } => {
+                    let sig = ctx.drag_signal(&name);
+                    if let Some(p) = sig.get_untracked() {
+                        let p = Position {
+                            x: p.x.round(),
+                            y: p.y.round(),
+                        };
+                        ctx.edit_composer(None, |c| c.set_position(&name, p));
+                    }
+                    sig.set(None);
                 }
                 Gesture::Link { from, port, .. } => {
                     let (wx, wy) = ctx.to_world(ev.client_x() as f64, ev.client_y() as f64);
@@ -483,14 +495,15 @@ fn node_down(ctx: CanvasCtx, name: String) -> impl Fn(leptos::ev::PointerEvent) 
         ev.stop_propagation();
         ctx.selected.set(Selection::Node(name.clone()));
         if !ctx.read_only.get_untracked() {
-            let p = ctx.pos(&name);
+            let start = ctx
+                .layout
+                .with_untracked(|l| l.get(&name).cloned())
+                .unwrap_or(Position { x: 0.0, y: 0.0 });
             ctx.gesture.set(Gesture::Move {
                 name: name.clone(),
                 sx: ev.client_x() as f64,
                 sy: ev.client_y() as f64,
-                px: p.x,
-                py: p.y,
-                moved: false,
+                start,
             });
         }
     }
@@ -582,11 +595,8 @@ fn StepNode(ctx: CanvasCtx, name: String) -> impl IntoView {
         })
     };
     let dragging = {
-        let name = name.clone();
-        Memo::new(move |_| {
-            ctx.gesture
-                .with(|g| matches!(g, Gesture::Move { name: n, moved: true, .. } if *n == name))
-        })
+        let sig = ctx.drag_signal(&name);
+        Memo::new(move |_| sig.with(Option::is_some))
     };
     let branch = {
         let name = name.clone();

@@ -69,7 +69,14 @@ impl Engine {
             w.open_table(DRAFTS)?
                 .insert(slug, to_bytes(&draft)?.as_slice())?;
         }
-        checkpoint(&w, slug, &draft.document, author, now, Checkpoint::Auto)?;
+        checkpoint(
+            &w,
+            slug,
+            &draft.document,
+            author,
+            now,
+            Checkpoint::Auto(self.checkpoint_every()),
+        )?;
         w.commit()?;
         Ok(automation)
     }

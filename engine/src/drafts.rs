@@ -89,7 +89,7 @@ impl Engine {
                 &draft.document,
                 author,
                 now,
-                Checkpoint::Auto,
+                Checkpoint::Auto(self.checkpoint_every()),
             )?;
             (draft.version, revision)
         };

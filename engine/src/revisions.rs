@@ -54,8 +54,8 @@ pub struct Revision {
 
 /// When a revision is written, and why.
 pub(crate) enum Checkpoint {
-    /// Only if the rule says so (changed, and 30 s since the last one).
-    Auto,
+    /// Only if the rule says so (changed, and this many seconds since the last one).
+    Auto(i64),
     /// Always.
     Forced(RevisionKind, Option<String>),
 }
@@ -88,20 +88,20 @@ pub(crate) fn checkpoint(
     when: Checkpoint,
 ) -> Result<Option<u64>> {
     let last = last_revision(w, automation)?;
-    if let (Checkpoint::Auto, Some((rev, _))) = (&when, &last)
-        && now - rev.created_at < Duration::seconds(CHECKPOINT_EVERY_SECS)
+    if let (Checkpoint::Auto(every), Some((rev, _))) = (&when, &last)
+        && now - rev.created_at < Duration::seconds(*every)
     {
         return Ok(None);
     }
     let mut blobs = w.open_table(BLOBS)?;
     let manifest = Manifest::store(&mut blobs, doc)?;
     let summary = match &last {
-        Some((_, m)) if matches!(when, Checkpoint::Auto) && *m == manifest => return Ok(None),
+        Some((_, m)) if matches!(when, Checkpoint::Auto(_)) && *m == manifest => return Ok(None),
         Some((_, m)) => model::diff(&m.load(&blobs)?, doc).summary(),
         None => "created".to_string(),
     };
     let (kind, label) = match when {
-        Checkpoint::Auto => (RevisionKind::Auto, None),
+        Checkpoint::Auto(_) => (RevisionKind::Auto, None),
         Checkpoint::Forced(kind, label) => (kind, label),
     };
     let number = last.map(|(r, _)| r.number + 1).unwrap_or(1);

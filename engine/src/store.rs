@@ -23,6 +23,8 @@ pub(crate) struct Inner {
     pub db: Database,
     pub clock: Clock,
     pub limiter: LoginLimiter,
+    /// Seconds between automatic revisions (PRODUCT.md §5: 30).
+    pub checkpoint_every: std::sync::atomic::AtomicI64,
 }
 
 impl Engine {
@@ -61,6 +63,9 @@ impl Engine {
                 db,
                 clock,
                 limiter: LoginLimiter::default(),
+                checkpoint_every: std::sync::atomic::AtomicI64::new(
+                    crate::revisions::CHECKPOINT_EVERY_SECS,
+                ),
             }),
         })
     }
@@ -88,6 +93,19 @@ impl Engine {
                 Ok(())
             }
         }
+    }
+
+    /// Changes the automatic revision interval; benchmarks use 0 to make every save a revision.
+    pub fn set_checkpoint_every(&self, secs: i64) {
+        self.inner
+            .checkpoint_every
+            .store(secs.max(0), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn checkpoint_every(&self) -> i64 {
+        self.inner
+            .checkpoint_every
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -31,6 +31,12 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
     let dir = DataDir::prepare(data_dir)?;
     let _master_key = dir.master_key()?;
     let engine = dir.open_engine()?;
+    if let Some(secs) = std::env::var("SLIPWAY_CHECKPOINT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        engine.set_checkpoint_every(secs);
+    }
     bootstrap_admin(&engine, addr)?;
     let addr: SocketAddr = addr
         .parse()
