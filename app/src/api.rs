@@ -291,6 +291,8 @@ pub async fn delete_user(username: String) -> Result<(), ServerFnError> {
 pub struct DraftView {
     pub version: u64,
     pub document: model::Document,
+    /// Validation is done on the server: the browser does not carry the template parser.
+    pub problems: Vec<model::Problem>,
 }
 
 #[server]
@@ -299,6 +301,7 @@ pub async fn load_draft(automation: String) -> Result<DraftView, ServerFnError> 
     let d = blocking(move |e| e.get_draft(&automation)).await?;
     Ok(DraftView {
         version: d.version,
+        problems: d.document.validate(),
         document: d.document,
     })
 }
@@ -306,7 +309,7 @@ pub async fn load_draft(automation: String) -> Result<DraftView, ServerFnError> 
 /// A save's outcome: a conflict is an expected answer (someone else saved first), not a failure.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum SaveReply {
-    Saved { version: u64 },
+    Saved { version: u64, problems: Vec<model::Problem> },
     Conflict { message: String },
 }
 
@@ -326,6 +329,7 @@ pub async fn save_draft(
     match r {
         Ok(out) => Ok(SaveReply::Saved {
             version: out.version,
+            problems: out.problems,
         }),
         Err(c @ engine::Error::Conflict { .. }) => Ok(SaveReply::Conflict {
             message: c.to_string(),
@@ -413,4 +417,183 @@ pub async fn next_fire_times(
                 .to_string()
         })
         .collect())
+}
+
+/// A run as the UI shows it (the engine's record, times as RFC 3339 text).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunView {
+    pub id: String,
+    pub automation: String,
+    pub composer: String,
+    pub mode: Mode,
+    pub source: String,
+    pub status: String,
+    pub queued_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub input: serde_json::Value,
+    pub steps: Vec<StepRunView>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct StepRunView {
+    pub name: String,
+    pub kind: String,
+    pub status: String,
+    pub attempts: u32,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub input: serde_json::Value,
+    pub output: serde_json::Value,
+    pub logs: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// Milliseconds between two RFC 3339 times, if both are there.
+pub fn duration_ms(from: &Option<String>, to: &Option<String>) -> Option<i64> {
+    let parse = |s: &Option<String>| s.as_deref().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+    Some((parse(to)? - parse(from)?).num_milliseconds())
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunSummaryView {
+    pub id: String,
+    pub composer: String,
+    pub status: String,
+    pub source: String,
+    pub queued_at: String,
+    pub duration_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunPageView {
+    pub items: Vec<RunSummaryView>,
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+fn view_of<T: serde::de::DeserializeOwned>(v: impl Serialize) -> Result<T, ServerFnError> {
+    serde_json::from_value(serde_json::to_value(v).map_err(|e| ServerFnError::new(e.to_string()))?)
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Starts a test run of the draft with the trigger's sample; returns the run id.
+#[server]
+pub async fn start_test_run(automation: String, composer: String) -> Result<String, ServerFnError> {
+    require(Role::Editor)?;
+    blocking(move |e| {
+        e.start_composer_run(&automation, &composer, Mode::Test, engine::runs::RunSource::Manual, None)
+            .map(|h| h.id)
+    })
+    .await
+}
+
+#[server]
+pub async fn get_run(id: String) -> Result<RunView, ServerFnError> {
+    require(Role::Viewer)?;
+    let run = blocking(move |e| e.get_run(&id)).await?;
+    view_of(run)
+}
+
+#[server]
+pub async fn list_runs(
+    automation: String,
+    mode: Mode,
+    composer: Option<String>,
+    status: Option<String>,
+    cursor: Option<String>,
+) -> Result<RunPageView, ServerFnError> {
+    require(Role::Viewer)?;
+    let status = match status.filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            serde_json::from_value::<engine::runs::RunStatus>(serde_json::Value::String(s.clone()))
+                .map_err(|_| ServerFnError::new(format!("unknown status `{s}`")))?,
+        ),
+        None => None,
+    };
+    let filter = engine::runs::RunFilter {
+        composer: composer.filter(|c| !c.is_empty()),
+        status,
+        limit: 50,
+        cursor: cursor.filter(|c| !c.is_empty()),
+    };
+    let page = blocking(move |e| e.list_runs(&automation, mode, &filter)).await?;
+    view_of(page)
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DatabaseItem {
+    pub name: String,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RecordItem {
+    pub key: String,
+    pub value: serde_json::Value,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RecordPageView {
+    pub items: Vec<RecordItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[server]
+pub async fn list_databases(automation: String, mode: Mode) -> Result<Vec<DatabaseItem>, ServerFnError> {
+    require(Role::Viewer)?;
+    let dbs = blocking(move |e| e.list_databases(&automation, mode)).await?;
+    Ok(dbs.into_iter().map(|d| DatabaseItem { name: d.name, count: d.count }).collect())
+}
+
+#[server]
+pub async fn list_records(
+    automation: String,
+    mode: Mode,
+    database: String,
+    prefix: String,
+    cursor: Option<String>,
+) -> Result<RecordPageView, ServerFnError> {
+    require(Role::Viewer)?;
+    let p = blocking(move |e| e.db_list(&automation, mode, &database, &prefix, 50, cursor.as_deref())).await?;
+    view_of(p)
+}
+
+/// Creates or replaces a test record; `value` is JSON text.
+#[server]
+pub async fn put_record(automation: String, mode: Mode, database: String, key: String, value: String) -> Result<(), ServerFnError> {
+    require(Role::Editor)?;
+    engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
+    let value: serde_json::Value =
+        serde_json::from_str(&value).map_err(|e| ServerFnError::new(format!("the value is not JSON: {e}")))?;
+    blocking(move |e| e.db_put(&automation, mode, &database, &key, value).map(|_| ())).await
+}
+
+#[server]
+pub async fn delete_record(automation: String, mode: Mode, database: String, key: String) -> Result<(), ServerFnError> {
+    require(Role::Editor)?;
+    engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
+    blocking(move |e| e.db_delete(&automation, mode, &database, &key).map(|_| ())).await
+}
+
+#[server]
+pub async fn create_database(automation: String, mode: Mode, name: String) -> Result<(), ServerFnError> {
+    require(Role::Editor)?;
+    engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
+    blocking(move |e| e.create_database(&automation, mode, &name).map(|_| ())).await
+}
+
+/// Adds the records of a JSON Lines text (`{"key": ..., "value": ...}` per line); all or nothing.
+#[server]
+pub async fn import_records(automation: String, mode: Mode, database: String, text: String) -> Result<u64, ServerFnError> {
+    require(Role::Editor)?;
+    engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
+    blocking(move |e| e.import_jsonl(&automation, mode, &database, &text)).await
+}
+
+#[server]
+pub async fn export_records(automation: String, mode: Mode, database: String) -> Result<String, ServerFnError> {
+    require(Role::Viewer)?;
+    blocking(move |e| e.export_jsonl(&automation, mode, &database)).await
 }

@@ -58,6 +58,8 @@ pub struct CanvasCtx {
     pub marks: Signal<BTreeMap<String, Mark>>,
     pub problems: Signal<Vec<Problem>>,
     pub store: Option<DraftStore>,
+    /// The run whose step states are shown on the nodes, if any.
+    pub run: Signal<Option<crate::api::RunView>>,
     view: RwSignal<View>,
     gesture: RwSignal<Gesture>,
     layout: Memo<BTreeMap<String, Position>>,
@@ -75,6 +77,7 @@ impl CanvasCtx {
         marks: Signal<BTreeMap<String, Mark>>,
         problems: Signal<Vec<Problem>>,
         store: Option<DraftStore>,
+        run: Signal<Option<crate::api::RunView>>,
     ) -> CanvasCtx {
         CanvasCtx {
             composer,
@@ -83,6 +86,7 @@ impl CanvasCtx {
             marks,
             problems,
             store,
+            run,
             view: RwSignal::new(View {
                 x: 0.0,
                 y: 0.0,
@@ -602,6 +606,16 @@ fn StepNode(ctx: CanvasCtx, name: String) -> impl IntoView {
         let name = name.clone();
         Memo::new(move |_| ctx.is_branch(&name))
     };
+    let state = {
+        let name = name.clone();
+        Memo::new(move |_| {
+            ctx.run.with(|r| {
+                r.as_ref()
+                    .and_then(|r| r.steps.iter().find(|s| s.name == name))
+                    .map(|s| (s.status.clone(), crate::api::duration_ms(&s.started_at, &s.finished_at)))
+            })
+        })
+    };
     let label = move || {
         StepKind::ALL
             .iter()
@@ -620,6 +634,10 @@ fn StepNode(ctx: CanvasCtx, name: String) -> impl IntoView {
                     (problems.get() > 0, " has-problems"),
                     (mark.get() == Some(Mark::Added), " mark-added"),
                     (mark.get() == Some(Mark::Changed), " mark-changed"),
+                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == "running")), " state-running"),
+                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == "succeeded")), " state-succeeded"),
+                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == "failed")), " state-failed"),
+                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == "skipped")), " state-skipped"),
                 ] {
                     if on {
                         c.push_str(name);
@@ -635,6 +653,10 @@ fn StepNode(ctx: CanvasCtx, name: String) -> impl IntoView {
             <span class="node-text">
                 <span class="node-name">{name.clone()}</span>
                 <span class="node-kind">{label}</span>
+                {move || state.get().map(|(st, ms)| {
+                    let text = crate::runwatch::step_state_text(&st, ms);
+                    view! { <span class="node-state">{text}</span> }
+                })}
             </span>
             <Show when=move || { problems.get() > 0 }>
                 <span class="badge fail" title="Problems">{move || problems.get()}</span>

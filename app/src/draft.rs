@@ -46,7 +46,8 @@ pub struct DraftStore {
     pub doc: RwSignal<Option<Document>>,
     pub version: RwSignal<u64>,
     pub status: RwSignal<SaveStatus>,
-    pub problems: Memo<Vec<Problem>>,
+    /// The problems of the last saved (or loaded) version, as the server found them.
+    pub problems: RwSignal<Vec<Problem>>,
     pub can_edit: RwSignal<bool>,
     edits: RwSignal<u64>,
     saved_edits: StoredValue<u64>,
@@ -76,9 +77,7 @@ impl DraftStore {
             doc,
             version: RwSignal::new(0),
             status: RwSignal::new(SaveStatus::Loading),
-            problems: Memo::new(move |_| {
-                doc.with(|d| d.as_ref().map(Document::validate).unwrap_or_default())
-            }),
+            problems: RwSignal::new(vec![]),
             can_edit: RwSignal::new(false),
             edits: RwSignal::new(0),
             saved_edits: StoredValue::new(0),
@@ -109,6 +108,7 @@ impl DraftStore {
                     self.redo.set_value(vec![]);
                     self.saved_edits.set_value(self.edits.get_untracked());
                     self.version.set(d.version);
+                    self.problems.set(d.problems);
                     self.doc.set(Some(d.document));
                     self.status.set(SaveStatus::Saved);
                 }
@@ -224,8 +224,9 @@ impl DraftStore {
                 return;
             }
             match result {
-                Ok(SaveReply::Saved { version }) => {
+                Ok(SaveReply::Saved { version, problems }) => {
                     self.version.set(version);
+                    self.problems.set(problems);
                     self.saved_edits.set_value(edits);
                     self.retry_ms.set_value(1000);
                     if self.edits.get_untracked() != edits {

@@ -9,6 +9,7 @@ mod history;
 mod inspector;
 mod mode;
 mod pages;
+mod runwatch;
 #[cfg(feature = "ssr")]
 pub mod session;
 mod ui;
@@ -57,6 +58,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::ComposerIndex/>
                     <Route path=path!("c/:composer") view=pages::ComposerPage/>
                     <Route path=path!("connections") view=pages::ConnectionsPage/>
+                    <Route path=path!("databases") view=pages::DatabasesPage/>
+                    <Route path=path!("runs") view=pages::RunsPage/>
+                    <Route path=path!("runs/:id") view=pages::RunPage/>
                     <Route path=path!("settings") view=pages::SettingsPage/>
                 </ParentRoute>
             </Routes>

@@ -21,6 +21,8 @@ pub enum Error {
         current: u64,
         kept_revision: Option<u64>,
     },
+    #[error("Live is read-only: {0}")]
+    LiveReadOnly(String),
     #[error("wrong username or password")]
     BadCredentials,
     #[error("too many login attempts; try again in {retry_after_secs} s")]
@@ -49,6 +51,7 @@ impl Error {
             Error::RateLimited { .. } => "rate_limited",
             Error::Unauthenticated => "unauthenticated",
             Error::Forbidden { .. } => "forbidden",
+            Error::LiveReadOnly(_) => "live_read_only",
             Error::ForeignFile(_) | Error::AlreadyOpen(_) | Error::Storage(_) => "storage",
         }
     }

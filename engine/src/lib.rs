@@ -5,10 +5,19 @@ mod accounts;
 mod automations;
 mod blobs;
 mod clock;
+pub mod databases;
 mod drafts;
 mod error;
+mod http_step;
+pub mod expr;
 mod ratelimit;
 mod revisions;
+pub mod runner;
+#[cfg(test)]
+mod runner_tests;
+pub mod runs;
+mod steps;
+pub mod sandbox;
 pub mod schedule;
 mod store;
 
@@ -18,4 +27,5 @@ pub use clock::Clock;
 pub use drafts::{Draft, SaveOutcome};
 pub use error::{Error, Result};
 pub use revisions::{CHECKPOINT_EVERY_SECS, Revision, RevisionKind};
+pub use runner::{RunEvent, RunHandle, RunRequest};
 pub use store::Engine;

@@ -20,7 +20,9 @@ pub struct Engine {
 }
 
 pub(crate) struct Inner {
-    pub db: Database,
+    pub db: Arc<Database>,
+    pub run_writer: crate::runs::RunWriter,
+    pub run_events: tokio::sync::broadcast::Sender<Arc<crate::runs::Run>>,
     pub clock: Clock,
     pub limiter: LoginLimiter,
     /// Seconds between automatic revisions (PRODUCT.md §5: 30).
@@ -58,8 +60,11 @@ impl Engine {
 
     fn from_database(db: Database, clock: Clock, shown: &str) -> Result<Engine> {
         Self::check_format(&db, shown)?;
+        let db = Arc::new(db);
         Ok(Engine {
             inner: Arc::new(Inner {
+                run_writer: crate::runs::RunWriter::start(db.clone()),
+                run_events: tokio::sync::broadcast::channel(1024).0,
                 db,
                 clock,
                 limiter: LoginLimiter::default(),
@@ -114,6 +119,10 @@ impl Engine {
 
     pub(crate) fn db(&self) -> &Database {
         &self.inner.db
+    }
+
+    pub(crate) fn runs(&self) -> &crate::runs::RunWriter {
+        &self.inner.run_writer
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod document;
 pub mod edit;
+mod mode;
 pub mod expr;
 mod links;
 pub mod names;
@@ -22,6 +23,7 @@ pub use expr::{
     referenced_databases, referenced_secrets, single_expression, template_parts,
 };
 pub use links::BRANCH_PORTS;
+pub use mode::Mode;
 pub use names::{NameError, NameKind, slugify, unique_slug, unique_step_name};
 pub use problem::{Problem, Severity, has_errors};
 pub use schedule::parse_cron;

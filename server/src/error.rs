@@ -37,7 +37,7 @@ impl From<engine::Error> for ApiError {
             E::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             E::BadCredentials | E::Unauthenticated => StatusCode::UNAUTHORIZED,
             E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            E::Forbidden { .. } => StatusCode::FORBIDDEN,
+            E::Forbidden { .. } | E::LiveReadOnly(_) => StatusCode::FORBIDDEN,
             E::ForeignFile(_) | E::AlreadyOpen(_) | E::Storage(_) => {
                 tracing::error!("storage: {e}");
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -5,6 +5,7 @@ mod assets;
 mod auth;
 mod datadir;
 mod error;
+mod hooks;
 mod rest;
 mod serve;
 

@@ -52,6 +52,11 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
         let local = listener
             .local_addr()
             .map_err(|e| format!("cannot read the listening address: {e}"))?;
+        match engine.resume_after_crash() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(runs = n, "started the runs that were queued before a restart"),
+            Err(e) => tracing::error!("could not recover runs: {e}"),
+        }
         if !assets::has_site() {
             tracing::warn!("this executable was built without the site: build it with `cargo xtask build`");
         }
@@ -157,6 +162,10 @@ pub fn router(engine: Engine) -> Router {
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/hooks/test/{automation}/{composer}",
+            axum::routing::any(crate::hooks::test_hook).with_state(engine.clone()),
+        )
         .nest("/api/v1", rest::router().with_state(engine.clone()))
         .merge(app_routes)
         .layer(axum::middleware::from_fn_with_state(

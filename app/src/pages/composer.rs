@@ -150,7 +150,14 @@ fn Editor(slug: Memo<String>) -> impl IntoView {
             store.problems.get()
         }
     });
-    let ctx = CanvasCtx::new(composer, read_only, selected, marks, problems, Some(store));
+    let watch = crate::runwatch::use_run_watch();
+    let run = Signal::derive(move || {
+        if preview.with(Option::is_some) {
+            return None;
+        }
+        watch.current.get().filter(|r| r.composer == slug.get() && r.automation == store.automation.get())
+    });
+    let ctx = CanvasCtx::new(composer, read_only, selected, marks, problems, Some(store), run);
 
     // Preview changes what is shown: a selection of the other document would dangle.
     Effect::new(move |_| {
@@ -214,6 +221,16 @@ fn Editor(slug: Memo<String>) -> impl IntoView {
                 <Show when=move || matches!(store.status.get(), SaveStatus::Conflict(_) | SaveStatus::LoadFailed(_))>
                     <button class="btn" type="button" on:click=move |_| store.load(store.automation.get_untracked())>"Reload"</button>
                 </Show>
+                <Show when=move || store.can_edit.get() && preview.with(Option::is_none)>
+                    <button class="btn" type="button" disabled=move || watch.starting.get()
+                        on:click=move |_| {
+                            // Run what is on screen: save first if an edit is pending.
+                            store.save_now();
+                            watch.start(store.automation.get_untracked(), slug.get_untracked());
+                        }>
+                        <crate::ui::Icon name="play"/>"Run"
+                    </button>
+                </Show>
                 <Show when=move || !read_only.get()>
                     <AddStep ctx/>
                 </Show>
@@ -242,7 +259,12 @@ fn Editor(slug: Memo<String>) -> impl IntoView {
                     </div>
                 }.into_any()
             } else {
-                view! { <Canvas ctx/> }.into_any()
+                view! {
+                    <div class="canvas-column">
+                        <Canvas ctx/>
+                        <RunPanel run/>
+                    </div>
+                }.into_any()
             }}
             {move || if history_open.get() {
                 view! { <RevisionHistory store preview open=history_open/> }.into_any()
@@ -386,4 +408,29 @@ fn free_spot(c: &model::Composer, selected: &Selection) -> model::Position {
         p.y += model::edit::NODE_H + 40.0;
     }
     p
+}
+
+/// The strip under the canvas: the followed run, its steps and a link to its record.
+#[component]
+fn RunPanel(run: Signal<Option<crate::api::RunView>>) -> impl IntoView {
+    let watch = crate::runwatch::use_run_watch();
+    let frame = use_frame();
+    view! {
+        {move || watch.error.get().map(|e| view! { <div class="run-panel"><span class="form-error" role="alert">{e}</span></div> })}
+        {move || run.get().map(|r| {
+            let total = crate::api::duration_ms(&r.started_at, &r.finished_at);
+            let href = format!("/a/{}/{}/runs/{}", frame.automation.get(), frame.mode.get().as_str(), r.id);
+            let short = r.id.chars().rev().take(6).collect::<String>().chars().rev().collect::<String>();
+            view! {
+                <div class="run-panel" aria-label="Run" role="region">
+                    <span class=format!("dot {}", r.status)></span>
+                    <span class="strong">{format!("Run …{short} {}", r.status)}</span>
+                    {total.map(|ms| view! { <span class="muted">{format!("{ms} ms")}</span> })}
+                    {r.error.clone().map(|e| view! { <span class="form-error">{e}</span> })}
+                    <span class="grow"></span>
+                    <A href=href>"Open in Runs & Logs"</A>
+                </div>
+            }
+        })}
+    }
 }

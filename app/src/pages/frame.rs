@@ -54,6 +54,7 @@ pub fn AutomationFrame() -> impl IntoView {
     // One draft store for every Test page of this automation: one save path, one version.
     let store = DraftStore::new();
     provide_context(store);
+    provide_context(crate::runwatch::RunWatch::new());
     Effect::new(move |_| {
         let a = automation.get();
         if mode.get() == Mode::Test && store.automation.get_untracked() != a {
@@ -149,6 +150,7 @@ fn Sidebar(data: Frame) -> impl IntoView {
     };
     let current = data.automation.slug.clone();
     let store = use_draft();
+    let watch = crate::runwatch::use_run_watch();
     let live_composers = data.composers.clone();
     let composers = move || {
         if mode.get() == Mode::Live {
@@ -201,8 +203,26 @@ fn Sidebar(data: Frame) -> impl IntoView {
                         view! { <li class="muted small pad">{move || if live() { "Nothing deployed yet" } else { "No composers yet" }}</li> }.into_any()
                     } else {
                         list.into_iter().map(|(slug, name)| {
-                            let href = move || format!("{}/c/{}", base(), slug);
-                            view! { <li><A href=href attr:class="composer-link">{name}</A></li> }
+                            let s2 = slug.clone();
+                            let href = move || format!("{}/c/{}", base(), s2);
+                            let run_label = format!("Run {name}");
+                            let run = {
+                                let navigate = navigate.clone();
+                                move |_| {
+                                    let a = automation.get_untracked();
+                                    watch.start(a.clone(), slug.clone());
+                                    navigate(&format!("/a/{a}/test/c/{slug}"), Default::default());
+                                }
+                            };
+                            view! {
+                                <li class="composer-row">
+                                    <A href=href attr:class="composer-link">{name}</A>
+                                    <Show when=move || can_edit && !live()>
+                                        <button class="btn ghost icon-btn run-btn" type="button" aria-label=run_label.clone() title=run_label.clone()
+                                            on:click=run.clone()><Icon name="play"/></button>
+                                    </Show>
+                                </li>
+                            }
                         }).collect_view().into_any()
                     }
                 }}
@@ -211,6 +231,8 @@ fn Sidebar(data: Frame) -> impl IntoView {
 
             <nav class="nav" aria-label="Sections">
                 <A href=move || base() exact=true><Icon name="canvas"/>"Canvas"</A>
+                <A href=move || format!("{}/runs", base())><Icon name="list"/>"Runs & Logs"</A>
+                <A href=move || format!("{}/databases", base())><Icon name="database"/>"Databases"</A>
                 <A href=move || format!("{}/connections", base())><Icon name="plug"/>"Connections"</A>
                 <A href=move || format!("{}/settings", base())><Icon name="settings"/>"Settings"</A>
             </nav>

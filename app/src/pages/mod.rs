@@ -2,17 +2,21 @@
 
 mod composer;
 mod connections;
+mod databases;
 mod frame;
 mod home;
 mod login;
+mod runs;
 mod settings;
 mod setup;
 
 pub use composer::{ComposerIndex, ComposerPage};
 pub use connections::ConnectionsPage;
+pub use databases::DatabasesPage;
 pub use frame::AutomationFrame;
 pub use home::HomePage;
 pub use login::LoginPage;
+pub use runs::{RunPage, RunsPage};
 pub use settings::SettingsPage;
 pub use setup::SetupPage;
 

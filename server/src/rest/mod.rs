@@ -1,6 +1,8 @@
 //! REST API v1 (PRODUCT.md §11): thin handlers over engine methods, one module per resource.
 
 mod automations;
+mod databases;
+mod runs;
 mod session;
 mod tokens;
 mod users;
@@ -19,6 +21,8 @@ pub fn router() -> Router<Engine> {
         .merge(tokens::routes())
         .merge(users::routes())
         .merge(automations::routes())
+        .merge(runs::routes())
+        .merge(databases::routes())
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
 }
 

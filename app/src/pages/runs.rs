@@ -1,0 +1,250 @@
+//! Runs & Logs: the runs of the current mode, newest first, filtered by composer and status,
+//! with paging; one run step by step with its input, output, logs and error.
+
+use crate::api::{RunSummaryView, StepRunView, duration_ms, get_run, list_runs};
+use crate::pages::frame::{LiveBanner, use_frame};
+use crate::ui::EmptyState;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use serde_json::Value;
+
+const STATUSES: [&str; 6] = ["queued", "running", "succeeded", "failed", "interrupted", "cancelled"];
+
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    let frame = use_frame();
+    let composer = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    // The cursors of the pages before this one, so Back works.
+    let cursors = RwSignal::new(Vec::<Option<String>>::new());
+    let cursor = RwSignal::new(None::<String>);
+    let refresh = RwSignal::new(0u32);
+    let page = Resource::new(
+        move || (frame.automation.get(), frame.mode.get(), composer.get(), status.get(), cursor.get(), refresh.get()),
+        |(a, m, c, s, cur, _)| list_runs(a, m, Some(c), Some(s), cur),
+    );
+    let composers = move || {
+        frame.data.get().and_then(|d| d.ok()).map(|d| d.composers.into_iter().map(|c| (c.slug, c.name)).collect::<Vec<_>>()).unwrap_or_default()
+    };
+    let reset = move || {
+        cursors.set(vec![]);
+        cursor.set(None);
+    };
+    view! {
+        <LiveBanner/>
+        <header class="page-header">
+            <h1>"Runs & Logs"</h1>
+            <button class="btn" type="button" on:click=move |_| refresh.update(|r| *r += 1)>"Refresh"</button>
+        </header>
+        <div class="page-body">
+            <div class="row">
+                <label class="field"><span>"Composer"</span>
+                    <select on:change=move |ev| { composer.set(event_target_value(&ev)); reset(); }>
+                        <option value="">"All composers"</option>
+                        {move || composers().into_iter().map(|(slug, name)| view! { <option value=slug>{name}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field"><span>"Status"</span>
+                    <select on:change=move |ev| { status.set(event_target_value(&ev)); reset(); }>
+                        <option value="">"Any status"</option>
+                        {STATUSES.iter().map(|s| view! { <option value=*s>{*s}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || page.get().map(|r| match r {
+                    Ok(p) if p.items.is_empty() && cursor.get_untracked().is_none() => view! {
+                        <EmptyState title="No runs yet".to_string()>
+                            <p class="muted">"Runs appear here when a composer runs: press Run on a composer to try it with its sample input."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(p) => {
+                        let next = p.next_cursor.clone();
+                        view! {
+                            <RunTable items=p.items/>
+                            <div class="row pager">
+                                <button class="btn" type="button" disabled=move || cursors.with(Vec::is_empty)
+                                    on:click=move |_| { let prev = cursors.try_update(|c| c.pop()).flatten().flatten(); cursor.set(prev); }>"Newer"</button>
+                                <button class="btn" type="button" disabled=next.is_none()
+                                    on:click=move |_| { let cur = cursor.get_untracked(); cursors.update(|c| c.push(cur)); cursor.set(next.clone()); }>"Older"</button>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn RunTable(items: Vec<RunSummaryView>) -> impl IntoView {
+    let frame = use_frame();
+    view! {
+        <table class="table runs">
+            <thead><tr><th>"Run"</th><th>"Composer"</th><th>"Status"</th><th>"Source"</th><th>"Started"</th><th class="right">"Duration"</th></tr></thead>
+            <tbody>
+                {items.into_iter().map(|r| {
+                    let href = format!("/a/{}/{}/runs/{}", frame.automation.get_untracked(), frame.mode.get_untracked().as_str(), r.id);
+                    view! {
+                        <tr>
+                            <td class="mono"><A href=href>{short_id(&r.id)}</A></td>
+                            <td>{r.composer.clone()}</td>
+                            <td><span class=format!("dot {}", r.status)></span>{r.status.clone()}</td>
+                            <td class="muted">{r.source.clone()}</td>
+                            <td class="muted" title=r.queued_at.clone()>{time_of(&r.queued_at)}</td>
+                            <td class="right mono">{r.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default()}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+fn short_id(id: &str) -> String {
+    format!("…{}", &id[id.len().saturating_sub(8)..])
+}
+
+fn time_of(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
+#[component]
+pub fn RunPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let run = Resource::new(move || id.get(), get_run);
+    let frame = use_frame();
+    view! {
+        <LiveBanner/>
+        <Transition fallback=|| view! { <p class="muted pad">"Loading…"</p> }>
+            {move || run.get().map(|r| match r {
+                Ok(r) => {
+                    let back = format!("/a/{}/{}/runs", frame.automation.get_untracked(), frame.mode.get_untracked().as_str());
+                    let total = duration_ms(&r.started_at, &r.finished_at);
+                    view! {
+                        <header class="page-header">
+                            <h1><A href=back>"Runs"</A>" / "<span class="mono">{short_id(&r.id)}</span></h1>
+                            <span><span class=format!("dot {}", r.status)></span><span class="strong">{r.status.clone()}</span>
+                                {total.map(|t| view! { <span class="muted">{format!(" in {t} ms")}</span> })}</span>
+                        </header>
+                        <div class="page-body run-detail">
+                            <dl class="facts">
+                                <dt>"Composer"</dt><dd>{r.composer.clone()}</dd>
+                                <dt>"Mode"</dt><dd>{r.mode.label()}</dd>
+                                <dt>"Source"</dt><dd>{r.source.clone()}</dd>
+                                <dt>"Queued"</dt><dd title=r.queued_at.clone()>{time_of(&r.queued_at)}</dd>
+                                <dt>"Run id"</dt><dd class="mono small">{r.id.clone()}</dd>
+                            </dl>
+                            {r.error.clone().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                            <details class="card json-block">
+                                <summary>"Trigger input"</summary>
+                                <JsonView value=r.input.clone()/>
+                            </details>
+                            <ol class="run-steps" aria-label="Steps">
+                                {r.steps.into_iter().map(|s| view! { <StepRecord step=s/> }).collect_view()}
+                            </ol>
+                        </div>
+                    }.into_any()
+                }
+                Err(e) => view! { <div class="page-body"><p class="form-error">{crate::ui::error_text(&e)}</p></div> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn StepRecord(step: StepRunView) -> impl IntoView {
+    let ms = duration_ms(&step.started_at, &step.finished_at);
+    let open = step.status == "failed";
+    view! {
+        <li class="card step-record" role="group" aria-label=step.name.clone()>
+            <details open=open>
+                <summary class="row spread">
+                    <span><span class=format!("dot {}", step.status)></span><span class="strong mono">{step.name.clone()}</span>
+                        <span class="muted small">{format!(" · {}", step.kind)}</span></span>
+                    <span class="muted small">
+                        {step.status.clone()}
+                        {(step.attempts > 1).then(|| format!(" · {} attempts", step.attempts))}
+                        {ms.map(|m| format!(" · {m} ms"))}
+                    </span>
+                </summary>
+                <div class="step-record-body">
+                    {step.error.clone().map(|e| view! { <p class="form-error">{e}</p> })}
+                    <h4>"Input"</h4>
+                    <JsonView value=step.input.clone()/>
+                    <h4>"Output"</h4>
+                    <JsonView value=step.output.clone()/>
+                    <h4>"Logs"</h4>
+                    {if step.logs.is_empty() {
+                        view! { <p class="muted small">"No logs."</p> }.into_any()
+                    } else {
+                        view! { <pre class="logs">{step.logs.join("\n")}</pre> }.into_any()
+                    }}
+                </div>
+            </details>
+        </li>
+    }
+}
+
+/// A collapsible JSON tree: objects and arrays fold, long strings are cut with "show all".
+#[component]
+pub fn JsonView(value: Value) -> impl IntoView {
+    view! { <div class="json mono">{json_node(None, value, 0)}</div> }
+}
+
+fn json_node(key: Option<String>, value: Value, depth: usize) -> AnyView {
+    let label = key.map(|k| view! { <span class="json-key">{format!("{k}: ")}</span> });
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            let n = map.len();
+            view! {
+                <details class="json-fold" open=depth < 2>
+                    <summary>{label}<span class="muted">{format!("{{…}} {n} keys")}</span></summary>
+                    <div class="json-children">
+                        {map.into_iter().map(|(k, v)| json_node(Some(k), v, depth + 1)).collect_view()}
+                    </div>
+                </details>
+            }
+            .into_any()
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let n = items.len();
+            view! {
+                <details class="json-fold" open=depth < 2>
+                    <summary>{label}<span class="muted">{format!("[…] {n} items")}</span></summary>
+                    <div class="json-children">
+                        {items.into_iter().enumerate().map(|(i, v)| json_node(Some(i.to_string()), v, depth + 1)).collect_view()}
+                    </div>
+                </details>
+            }
+            .into_any()
+        }
+        Value::String(s) if s.chars().count() > 200 => {
+            let full = RwSignal::new(false);
+            let short: String = s.chars().take(200).collect();
+            view! {
+                <div class="json-leaf">{label}<span class="json-string">
+                    {move || if full.get() { format!("{s:?}") } else { format!("{short:?}…") }}</span>
+                    <Show when=move || !full.get()>
+                        <button class="link-btn small" type="button" on:click=move |_| full.set(true)>"show all"</button>
+                    </Show>
+                </div>
+            }
+            .into_any()
+        }
+        other => {
+            let cls = match &other {
+                Value::String(_) => "json-string",
+                Value::Number(_) => "json-number",
+                Value::Bool(_) => "json-bool",
+                _ => "json-null",
+            };
+            view! { <div class="json-leaf">{label}<span class=cls>{other.to_string()}</span></div> }.into_any()
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! The runner: executes a composer's graph from its trigger (PRODUCT.md §4, §7). Independent
+//! paths run concurrently; a step runs when every step linked into it has finished or been
+//! skipped and at least one of them ran; a branch skips the other port's side. Per-step
+//! timeouts, retries with backoff and `on_error`. Every change of state is recorded.
+
+use crate::error::{Error, Result};
+use crate::expr::{Limits, Renderer};
+use crate::runs::{Run, RunSource, RunStatus, StepRun, StepStatus};
+use crate::steps::{self, StepContext};
+use crate::store::Engine;
+use model::{Composer, Document, Mode, StepKind, TRIGGER};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use tokio::sync::{broadcast, oneshot};
+use tokio::task::JoinSet;
+
+/// What a `respond` step sent; a webhook caller waiting on the run receives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Responded {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: Value,
+}
+
+/// Everything needed to start a run.
+pub struct RunRequest {
+    pub automation: String,
+    pub composer: String,
+    pub mode: Mode,
+    pub source: RunSource,
+    pub input: Value,
+    pub document: Document,
+    pub revision: Option<u64>,
+    pub deployment: Option<u64>,
+}
+
+pub struct RunHandle {
+    pub id: String,
+    /// Resolves when a `respond` step runs (or with an error when the run ends without one).
+    pub responded: oneshot::Receiver<Responded>,
+    /// Resolves with the finished run.
+    pub finished: oneshot::Receiver<Run>,
+}
+
+/// A run's state changed: the whole record as it now is.
+pub type RunEvent = Arc<Run>;
+
+impl Engine {
+    pub fn subscribe_runs(&self) -> broadcast::Receiver<RunEvent> {
+        self.inner.run_events.subscribe()
+    }
+
+    /// Stores the run as queued (durably: a crash after this returns does not lose it) and
+    /// starts it on the current tokio runtime.
+    pub fn start_run(&self, req: RunRequest) -> Result<RunHandle> {
+        let composer = req
+            .document
+            .composer(&req.composer)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("composer `{}` does not exist in {}", req.composer, req.mode)))?;
+        let run = Run {
+            id: uuid::Uuid::now_v7().to_string(),
+            automation: req.automation.clone(),
+            composer: req.composer.clone(),
+            mode: req.mode,
+            source: req.source,
+            revision: req.revision,
+            deployment: req.deployment,
+            status: RunStatus::Queued,
+            queued_at: self.now(),
+            started_at: None,
+            finished_at: None,
+            input: req.input,
+            steps: composer
+                .steps
+                .iter()
+                .map(|s| StepRun {
+                    name: s.name.clone(),
+                    kind: s.kind.clone(),
+                    status: StepStatus::Pending,
+                    attempts: 0,
+                    started_at: None,
+                    finished_at: None,
+                    input: Value::Null,
+                    output: Value::Null,
+                    logs: vec![],
+                    error: None,
+                })
+                .collect(),
+            error: None,
+            last_finished_step: None,
+        };
+        self.runs().put(run.clone(), true)?;
+        let (respond_tx, responded) = oneshot::channel();
+        let (done_tx, finished) = oneshot::channel();
+        let id = run.id.clone();
+        let engine = self.clone();
+        let document = req.document;
+        tokio::spawn(async move {
+            let run = execute(engine, run, composer, document, respond_tx).await;
+            let _ = done_tx.send(run);
+        });
+        Ok(RunHandle { id, responded, finished })
+    }
+
+    /// The document a mode runs: the draft in Test; Live runs the latest deployment.
+    fn document_for(&self, automation: &str, mode: Mode) -> Result<Document> {
+        match mode {
+            Mode::Test => Ok(self.get_draft(automation)?.document),
+            Mode::Live => Err(Error::Invalid(format!(
+                "nothing of `{automation}` is deployed to live yet"
+            ))),
+        }
+    }
+
+    /// Starts a run of a composer of `automation` in `mode`; without `input`, a test run uses
+    /// the trigger's sample.
+    pub fn start_composer_run(
+        &self,
+        automation: &str,
+        composer: &str,
+        mode: Mode,
+        source: RunSource,
+        input: Option<Value>,
+    ) -> Result<RunHandle> {
+        let document = self.document_for(automation, mode)?;
+        let c = document
+            .composer(composer)
+            .ok_or_else(|| Error::NotFound(format!("composer `{composer}` does not exist in {mode}")))?;
+        let input = input.unwrap_or_else(|| c.trigger.sample().cloned().unwrap_or(Value::Null));
+        self.start_run(RunRequest {
+            automation: automation.to_string(),
+            composer: composer.to_string(),
+            mode,
+            source,
+            input,
+            document,
+            revision: None,
+            deployment: None,
+        })
+    }
+
+    /// Starts the run of a webhook call; also says whether the composer answers with a
+    /// `respond` step (then the caller waits for it).
+    pub fn start_webhook_run(
+        &self,
+        automation: &str,
+        composer: &str,
+        mode: Mode,
+        method: &str,
+        input: Value,
+    ) -> Result<(RunHandle, bool)> {
+        let document = self.document_for(automation, mode)?;
+        let c = document
+            .composer(composer)
+            .ok_or_else(|| Error::NotFound(format!("composer `{composer}` does not exist in {mode}")))?;
+        match &c.trigger {
+            model::Trigger::Webhook { method: m, .. } if !m.eq_ignore_ascii_case(method) => {
+                return Err(Error::Invalid(format!("this webhook takes {m}, not {method}")));
+            }
+            model::Trigger::Webhook { .. } => {}
+            other => {
+                return Err(Error::Invalid(format!(
+                    "composer `{composer}` has a {} trigger, not a webhook",
+                    other.kind()
+                )));
+            }
+        }
+        let responds = c.steps.iter().any(|s| s.step_kind() == Some(StepKind::Respond));
+        let handle = self.start_run(RunRequest {
+            automation: automation.to_string(),
+            composer: composer.to_string(),
+            mode,
+            source: RunSource::Webhook,
+            input,
+            document,
+            revision: None,
+            deployment: None,
+        })?;
+        Ok((handle, responds))
+    }
+
+    /// Recovers after a crash: running runs become interrupted, and queued runs start now
+    /// (with what their mode runs today). Returns how many were started.
+    pub fn resume_after_crash(&self) -> Result<usize> {
+        let queued = self.recover_runs()?;
+        let n = queued.len();
+        for run in queued {
+            let document = match self.document_for(&run.automation, run.mode) {
+                Ok(d) => d,
+                Err(e) => {
+                    let mut failed = run;
+                    failed.status = RunStatus::Failed;
+                    failed.error = Some(format!("could not start after a restart: {e}"));
+                    failed.finished_at = Some(self.now());
+                    self.record(&failed, false);
+                    continue;
+                }
+            };
+            let Some(composer) = document.composer(&run.composer).cloned() else {
+                continue;
+            };
+            let (tx, _) = oneshot::channel();
+            let engine = self.clone();
+            tokio::spawn(async move {
+                execute(engine, run, composer, document, tx).await;
+            });
+        }
+        Ok(n)
+    }
+
+    fn record(&self, run: &Run, durable: bool) {
+        if let Err(e) = self.runs().put(run.clone(), durable) {
+            tracing::error!(run = %run.id, "cannot store the run: {e}");
+        }
+        let _ = self.inner.run_events.send(Arc::new(run.clone()));
+    }
+}
+
+/// How a link into a step resolves.
+enum Incoming {
+    Waiting,
+    Ran,
+    Skipped,
+}
+
+async fn execute(engine: Engine, mut run: Run, composer: Composer, document: Document, respond_tx: oneshot::Sender<Responded>) -> Run {
+    let mut respond_tx = Some(respond_tx);
+    run.status = RunStatus::Running;
+    run.started_at = Some(engine.now());
+    engine.record(&run, false);
+
+    let renderer = Arc::new(Renderer::new(Limits::default()));
+    let mut outputs: serde_json::Map<String, Value> = serde_json::Map::new();
+    let mut status: HashMap<String, StepStatus> = composer.steps.iter().map(|s| (s.name.clone(), StepStatus::Pending)).collect();
+    let mut branch_result: HashMap<String, bool> = HashMap::new();
+    let env = json!({
+        "mode": run.mode.as_str(),
+        "automation": run.automation,
+        "composer": run.composer,
+        "run_id": run.id,
+    });
+    let mut tasks: JoinSet<(String, steps::Outcome)> = JoinSet::new();
+    let mut failure: Option<String> = None;
+
+    loop {
+        // Start every step whose inputs are resolved; skip those none of whose inputs ran.
+        if failure.is_none() {
+            let mut changed = true;
+            while changed {
+                changed = false;
+                for step in &composer.steps {
+                    if status[&step.name] != StepStatus::Pending {
+                        continue;
+                    }
+                    let incoming: Vec<Incoming> = composer
+                        .links
+                        .iter()
+                        .filter(|l| l.to == step.name)
+                        .map(|l| {
+                            if l.from == TRIGGER {
+                                return Incoming::Ran;
+                            }
+                            match status.get(&l.from) {
+                                Some(StepStatus::Succeeded) | Some(StepStatus::Failed) => match (&l.port, branch_result.get(&l.from)) {
+                                    (Some(p), Some(r)) if (p == "true") != *r => Incoming::Skipped,
+                                    _ => Incoming::Ran,
+                                },
+                                Some(StepStatus::Skipped) | None => Incoming::Skipped,
+                                _ => Incoming::Waiting,
+                            }
+                        })
+                        .collect();
+                    if incoming.iter().any(|i| matches!(i, Incoming::Waiting)) {
+                        continue;
+                    }
+                    if !incoming.iter().any(|i| matches!(i, Incoming::Ran)) {
+                        status.insert(step.name.clone(), StepStatus::Skipped);
+                        set_step(&mut run, &step.name, |s| s.status = StepStatus::Skipped);
+                        changed = true;
+                        continue;
+                    }
+                    status.insert(step.name.clone(), StepStatus::Running);
+                    set_step(&mut run, &step.name, |s| {
+                        s.status = StepStatus::Running;
+                        s.started_at = Some(engine.now());
+                    });
+                    let ctx = StepContext {
+                        engine: engine.clone(),
+                        renderer: renderer.clone(),
+                        automation: run.automation.clone(),
+                        mode: run.mode,
+                        document: document.clone(),
+                        scope: json!({
+                            "trigger": run.input,
+                            "steps": Value::Object(outputs.clone()),
+                            "secrets": {},
+                            "env": env,
+                            "now": engine.now().to_rfc3339(),
+                        }),
+                    };
+                    let step = step.clone();
+                    tasks.spawn(async move {
+                        let name = step.name.clone();
+                        (name, steps::run_step(&ctx, &step).await)
+                    });
+                    changed = true;
+                }
+            }
+            engine.record(&run, false);
+        }
+
+        let Some(joined) = tasks.join_next().await else { break };
+        let (name, outcome) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                failure = Some(format!("a step stopped unexpectedly: {e}"));
+                continue;
+            }
+        };
+        let kind = composer.step(&name).and_then(|s| s.step_kind());
+        let finished_at = engine.now();
+        match outcome.result {
+            Ok(output) => {
+                if kind == Some(StepKind::Branch) {
+                    branch_result.insert(name.clone(), output.get("result").and_then(Value::as_bool).unwrap_or(false));
+                }
+                if kind == Some(StepKind::Respond)
+                    && let Some(tx) = respond_tx.take()
+                {
+                    let _ = tx.send(steps::responded_of(&output));
+                }
+                outputs.insert(name.clone(), output.clone());
+                status.insert(name.clone(), StepStatus::Succeeded);
+                set_step(&mut run, &name, |s| {
+                    s.status = StepStatus::Succeeded;
+                    s.output = output;
+                    s.input = outcome.input;
+                    s.attempts = outcome.attempts;
+                    s.logs = outcome.logs;
+                    s.finished_at = Some(finished_at);
+                });
+                run.last_finished_step = Some(name.clone());
+            }
+            Err(message) => {
+                let cont = outcome.on_error_continue;
+                let output = if cont { json!({ "error": message }) } else { Value::Null };
+                if cont {
+                    outputs.insert(name.clone(), output.clone());
+                }
+                status.insert(name.clone(), StepStatus::Failed);
+                set_step(&mut run, &name, |s| {
+                    s.status = StepStatus::Failed;
+                    s.output = output;
+                    s.input = outcome.input;
+                    s.attempts = outcome.attempts;
+                    s.logs = outcome.logs;
+                    s.error = Some(message.clone());
+                    s.finished_at = Some(finished_at);
+                });
+                run.last_finished_step = Some(name.clone());
+                if !cont && failure.is_none() {
+                    failure = Some(format!("step {name}, {message}"));
+                    tasks.abort_all();
+                }
+            }
+        }
+        engine.record(&run, false);
+    }
+
+    // Steps never reached (after a failure) are skipped.
+    for s in &mut run.steps {
+        if matches!(s.status, StepStatus::Pending | StepStatus::Running) {
+            s.status = StepStatus::Skipped;
+        }
+    }
+    run.status = if failure.is_some() { RunStatus::Failed } else { RunStatus::Succeeded };
+    run.error = failure;
+    run.finished_at = Some(engine.now());
+    // The final state is committed before anyone waiting on the run hears of it.
+    let (e2, r2) = (engine.clone(), run.clone());
+    if tokio::task::spawn_blocking(move || e2.record(&r2, true)).await.is_err() {
+        tracing::error!(run = %run.id, "cannot store the finished run");
+    }
+    run
+}
+
+fn set_step(run: &mut Run, name: &str, f: impl FnOnce(&mut StepRun)) {
+    if let Some(s) = run.steps.iter_mut().find(|s| s.name == name) {
+        f(s);
+    }
+}

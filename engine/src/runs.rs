@@ -1,0 +1,363 @@
+//! Runs: the durable record of every execution of a composer (PRODUCT.md §7), and the writer
+//! that groups run updates into one redb commit every few milliseconds, so storing every step
+//! of every run does not cost a fsync each.
+
+use crate::error::{Error, Result};
+use crate::store::{Engine, from_bytes, to_bytes};
+use chrono::{DateTime, Utc};
+use model::Mode;
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// run id (UUIDv7 text) -> [`Run`] as JSON.
+const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs");
+/// (automation, mode, run id) -> composer slug and status, for listing newest first
+/// (UUIDv7 ids sort by time).
+const RUN_INDEX: TableDefinition<(&str, &str, &str), &[u8]> = TableDefinition::new("run_index");
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Interrupted,
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn is_finished(self) -> bool {
+        !matches!(self, RunStatus::Queued | RunStatus::Running)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RunSource {
+    Manual,
+    Webhook,
+    Schedule,
+    Api,
+    Replay,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct StepRun {
+    pub name: String,
+    pub kind: String,
+    pub status: StepStatus,
+    pub attempts: u32,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub input: Value,
+    pub output: Value,
+    pub logs: Vec<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Run {
+    pub id: String,
+    pub automation: String,
+    pub composer: String,
+    pub mode: Mode,
+    pub source: RunSource,
+    pub revision: Option<u64>,
+    pub deployment: Option<u64>,
+    pub status: RunStatus,
+    pub queued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub input: Value,
+    pub steps: Vec<StepRun>,
+    pub error: Option<String>,
+    /// The last step that finished, for runs cut short by a crash.
+    pub last_finished_step: Option<String>,
+}
+
+/// What a run list shows of a run.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunSummary {
+    pub id: String,
+    pub composer: String,
+    pub status: RunStatus,
+    pub source: RunSource,
+    pub queued_at: DateTime<Utc>,
+    pub duration_ms: Option<i64>,
+}
+
+impl Run {
+    fn summary(&self) -> RunSummary {
+        RunSummary {
+            id: self.id.clone(),
+            composer: self.composer.clone(),
+            status: self.status,
+            source: self.source,
+            queued_at: self.queued_at,
+            duration_ms: match (self.started_at, self.finished_at) {
+                (Some(s), Some(f)) => Some((f - s).num_milliseconds()),
+                _ => None,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunPage {
+    pub items: Vec<RunSummary>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RunFilter {
+    pub composer: Option<String>,
+    pub status: Option<RunStatus>,
+    pub limit: usize,
+    /// The id of the last run of the previous page.
+    pub cursor: Option<String>,
+}
+
+enum Write {
+    Put(Box<Run>, Option<mpsc::Sender<Result<()>>>),
+    Flush(mpsc::Sender<Result<()>>),
+}
+
+/// The single writer of run records: everything that arrives while one commit is being made
+/// goes into the next one.
+pub(crate) struct RunWriter {
+    tx: Option<mpsc::Sender<Write>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for RunWriter {
+    /// Closing the engine waits for the last commit, so the data file is free at once.
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl RunWriter {
+    pub fn start(db: Arc<Database>) -> RunWriter {
+        let (tx, rx) = mpsc::channel::<Write>();
+        let spawned = std::thread::Builder::new()
+            .name("slipway-run-writer".into())
+            .spawn(move || writer_loop(db, rx));
+        let thread = match spawned {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::error!("cannot start the run writer: {e}");
+                None
+            }
+        };
+        RunWriter { tx: Some(tx), thread }
+    }
+
+    fn send(&self, w: Write) -> Result<()> {
+        self.tx
+            .as_ref()
+            .ok_or_else(|| Error::Storage("the run writer stopped".into()))?
+            .send(w)
+            .map_err(|_| Error::Storage("the run writer stopped".into()))
+    }
+
+    /// Queues a run record; `durable` waits until it is committed.
+    pub fn put(&self, run: Run, durable: bool) -> Result<()> {
+        if durable {
+            let (ack, done) = mpsc::channel();
+            self.send(Write::Put(Box::new(run), Some(ack)))?;
+            done.recv()
+                .map_err(|_| Error::Storage("the run writer stopped".into()))?
+        } else {
+            self.send(Write::Put(Box::new(run), None))
+        }
+    }
+
+    /// Waits until everything queued so far is committed.
+    pub fn flush(&self) -> Result<()> {
+        let (ack, done) = mpsc::channel();
+        self.send(Write::Flush(ack))?;
+        done.recv()
+            .map_err(|_| Error::Storage("the run writer stopped".into()))?
+    }
+}
+
+fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        // A short gathering window: updates of concurrent runs share one commit.
+        let deadline = std::time::Instant::now() + Duration::from_millis(2);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        let result = commit(&db, &batch);
+        for w in batch {
+            let ack = match w {
+                Write::Put(_, ack) => ack,
+                Write::Flush(ack) => Some(ack),
+            };
+            if let Some(ack) = ack {
+                let _ = ack.send(match &result {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(Error::Storage(e.to_string())),
+                });
+            }
+        }
+        if let Err(e) = result {
+            tracing::error!("storing runs failed: {e}");
+        }
+    }
+}
+
+fn commit(db: &Database, batch: &[Write]) -> Result<()> {
+    let mut w = db.begin_write()?;
+    w.set_durability(Durability::Immediate)
+        .map_err(|e| Error::Storage(e.to_string()))?;
+    {
+        let mut runs = w.open_table(RUNS)?;
+        let mut index = w.open_table(RUN_INDEX)?;
+        for item in batch {
+            if let Write::Put(run, _) = item {
+                runs.insert(run.id.as_str(), to_bytes(run.as_ref())?.as_slice())?;
+                let entry = to_bytes(&(run.composer.as_str(), run.status))?;
+                index.insert(
+                    (run.automation.as_str(), run.mode.as_str(), run.id.as_str()),
+                    entry.as_slice(),
+                )?;
+            }
+        }
+    }
+    w.commit()?;
+    Ok(())
+}
+
+impl Engine {
+    pub fn get_run(&self, id: &str) -> Result<Run> {
+        let r = self.db().begin_read()?;
+        let t = match r.open_table(RUNS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                return Err(Error::NotFound(format!("run `{id}` does not exist")));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let v = t
+            .get(id)?
+            .ok_or_else(|| Error::NotFound(format!("run `{id}` does not exist")))?;
+        from_bytes(v.value())
+    }
+
+    /// A page of runs of one automation and mode, newest first.
+    pub fn list_runs(&self, automation: &str, mode: Mode, filter: &RunFilter) -> Result<RunPage> {
+        let limit = filter.limit.clamp(1, 200);
+        let r = self.db().begin_read()?;
+        let (index, runs) = match (r.open_table(RUN_INDEX), r.open_table(RUNS)) {
+            (Ok(i), Ok(t)) => (i, t),
+            _ => {
+                return Ok(RunPage {
+                    items: vec![],
+                    next_cursor: None,
+                });
+            }
+        };
+        let m = mode.as_str();
+        let upper = filter.cursor.as_deref();
+        let range = match upper {
+            Some(c) => index.range((automation, m, "")..(automation, m, c))?,
+            None => index.range((automation, m, "")..=(automation, m, "\u{10FFFF}"))?,
+        };
+        let mut items = vec![];
+        let mut next_cursor = None;
+        for row in range.rev() {
+            let (k, v) = row?;
+            let (composer, status): (String, RunStatus) = from_bytes(v.value())?;
+            if filter.composer.as_deref().is_some_and(|c| c != composer)
+                || filter.status.is_some_and(|s| s != status)
+            {
+                continue;
+            }
+            if items.len() == limit {
+                next_cursor = items.last().map(|s: &RunSummary| s.id.clone());
+                break;
+            }
+            let id = k.value().2;
+            if let Some(run) = runs.get(id)? {
+                let run: Run = from_bytes(run.value())?;
+                items.push(run.summary());
+            }
+        }
+        Ok(RunPage { items, next_cursor })
+    }
+
+    /// After a crash: runs that were running become interrupted; queued ones are returned to
+    /// be started again.
+    pub fn recover_runs(&self) -> Result<Vec<Run>> {
+        let r = self.db().begin_read()?;
+        let t = match r.open_table(RUNS) {
+            Ok(t) => t,
+            Err(_) => return Ok(vec![]),
+        };
+        let mut interrupted = vec![];
+        let mut queued = vec![];
+        for row in t.iter()? {
+            let (_, v) = row?;
+            let mut run: Run = from_bytes(v.value())?;
+            match run.status {
+                RunStatus::Running => {
+                    run.status = RunStatus::Interrupted;
+                    run.finished_at = Some(self.now());
+                    run.error = Some(match &run.last_finished_step {
+                        Some(s) => format!("the server stopped during this run; the last step to finish was `{s}`"),
+                        None => "the server stopped before any step finished".to_string(),
+                    });
+                    for s in &mut run.steps {
+                        if s.status == crate::runs::StepStatus::Running {
+                            s.status = StepStatus::Failed;
+                            s.error = Some("interrupted".into());
+                        }
+                    }
+                    interrupted.push(run);
+                }
+                RunStatus::Queued => queued.push(run),
+                _ => {}
+            }
+        }
+        drop(t);
+        drop(r);
+        for run in interrupted {
+            self.runs().put(run, false)?;
+        }
+        self.runs().flush()?;
+        Ok(queued)
+    }
+}

@@ -1,0 +1,223 @@
+//! What each step kind does (PRODUCT.md §4), with the common keys: `timeout_ms`, `retry`
+//! (attempts with exponential backoff) and `on_error`. Config fields are rendered first;
+//! which fields are templates is `model::is_rendered_field`.
+
+use crate::expr::Renderer;
+use crate::runner::Responded;
+use crate::store::Engine;
+use model::{Document, Mode, Step, StepKind};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Without `timeout_ms`, a step may take this long (a delay step its own `ms` plus this).
+const DEFAULT_TIMEOUT_MS: u64 = 60_000;
+const MAX_DELAY_MS: u64 = model::MAX_DELAY_MS as u64;
+/// HTTP response bodies above this are refused rather than kept in memory and in the run.
+pub const MAX_RESPONSE_BYTES: usize = 10 << 20;
+
+pub struct StepContext {
+    pub engine: Engine,
+    pub renderer: Arc<Renderer>,
+    pub automation: String,
+    pub mode: Mode,
+    pub document: Document,
+    /// `{trigger, steps, secrets, env, now}` as the step's expressions see it.
+    pub scope: Value,
+}
+
+pub struct Outcome {
+    pub result: Result<Value, String>,
+    /// The step's config with its expressions resolved.
+    pub input: Value,
+    pub attempts: u32,
+    pub logs: Vec<String>,
+    pub on_error_continue: bool,
+}
+
+struct Attempt {
+    result: Result<Value, String>,
+    input: Value,
+    logs: Vec<String>,
+}
+
+fn u64_of(v: Option<&Value>) -> Option<u64> {
+    v.and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
+}
+
+pub async fn run_step(ctx: &StepContext, step: &Step) -> Outcome {
+    let config = &step.config;
+    let retry = config.get("retry");
+    let max_attempts = u64_of(retry.and_then(|r| r.get("max_attempts"))).unwrap_or(1).clamp(1, 10) as u32;
+    let backoff_ms = u64_of(retry.and_then(|r| r.get("backoff_ms"))).unwrap_or(500).min(60_000);
+    let on_error_continue = config.get("on_error").and_then(Value::as_str) == Some("continue");
+    let kind = step.step_kind();
+    let timeout_ms = u64_of(config.get("timeout_ms")).unwrap_or(match kind {
+        Some(StepKind::Delay) => DEFAULT_TIMEOUT_MS + MAX_DELAY_MS,
+        _ => DEFAULT_TIMEOUT_MS,
+    });
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let attempt = match tokio::time::timeout(Duration::from_millis(timeout_ms), attempt(ctx, step, kind, timeout_ms)).await {
+            Ok(a) => a,
+            Err(_) => Attempt {
+                result: Err(format!("timed out after {timeout_ms} ms")),
+                input: Value::Null,
+                logs: vec![],
+            },
+        };
+        if attempt.result.is_ok() || attempts >= max_attempts {
+            return Outcome {
+                result: attempt.result,
+                input: attempt.input,
+                attempts,
+                logs: attempt.logs,
+                on_error_continue,
+            };
+        }
+        let wait = backoff_ms.saturating_mul(1 << (attempts - 1).min(10));
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+    }
+}
+
+/// The step's config with every template field rendered.
+fn rendered(ctx: &StepContext, step: &Step, kind: Option<StepKind>) -> Result<Value, String> {
+    let Some(obj) = step.config.as_object() else {
+        return Ok(step.config.clone());
+    };
+    let mut out = serde_json::Map::new();
+    for (k, v) in obj {
+        if model::is_rendered_field(kind, k) {
+            let r = ctx
+                .renderer
+                .render_value(v, &ctx.scope)
+                .map_err(|e| if e.path.is_empty() { format!("{k}: {}", e.message) } else { format!("{k}.{e}") })?;
+            out.insert(k.clone(), r);
+        } else {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+async fn attempt(ctx: &StepContext, step: &Step, kind: Option<StepKind>, timeout_ms: u64) -> Attempt {
+    let input = match rendered(ctx, step, kind) {
+        Ok(i) => i,
+        Err(e) => return Attempt { result: Err(e), input: Value::Null, logs: vec![] },
+    };
+    let mut logs = vec![];
+    let result = match kind {
+        None => Err(format!("unknown step kind `{}`", step.kind)),
+        Some(StepKind::Transform) => Ok(input.get("value").cloned().unwrap_or(Value::Null)),
+        Some(StepKind::Branch) => {
+            let condition = step.config.get("condition").and_then(Value::as_str).unwrap_or("false");
+            ctx.renderer
+                .eval_condition(condition, &ctx.scope)
+                .map(|b| json!({ "result": b }))
+                .map_err(|e| format!("condition: {}", e.message))
+        }
+        Some(StepKind::Delay) => match u64_of(input.get("ms")) {
+            Some(ms) if ms <= MAX_DELAY_MS => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Ok(json!({ "waited_ms": ms }))
+            }
+            Some(ms) => Err(format!("ms: {ms} is more than the limit of {MAX_DELAY_MS}")),
+            None => Err("ms: must be a number of milliseconds".to_string()),
+        },
+        Some(StepKind::Respond) => respond(&input),
+        Some(StepKind::Database) => database(ctx, &input).await,
+        Some(StepKind::Code) => code(ctx, step, timeout_ms, &mut logs).await,
+        Some(StepKind::Http) => crate::http_step::call(ctx, &input).await,
+    };
+    Attempt { result, input, logs }
+}
+
+fn respond(input: &Value) -> Result<Value, String> {
+    let status = match input.get("status") {
+        None | Some(Value::Null) => 200,
+        Some(v) => u64_of(Some(v)).filter(|s| (100..=599).contains(s)).ok_or_else(|| format!("status: {v} is not an HTTP status"))?,
+    };
+    Ok(json!({
+        "status": status,
+        "headers": input.get("headers").cloned().unwrap_or(json!({})),
+        "body": input.get("body").cloned().unwrap_or(Value::Null),
+    }))
+}
+
+pub fn responded_of(output: &Value) -> Responded {
+    Responded {
+        status: output.get("status").and_then(Value::as_u64).unwrap_or(200) as u16,
+        headers: output
+            .get("headers")
+            .and_then(Value::as_object)
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        body: output.get("body").cloned().unwrap_or(Value::Null),
+    }
+}
+
+async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
+    let text = |k: &str| input.get(k).map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+    let op = text("op");
+    let db = text("database");
+    let key = text("key");
+    let prefix = text("prefix");
+    let limit = u64_of(input.get("limit")).unwrap_or(100) as usize;
+    let value = input.get("value").cloned().unwrap_or(Value::Null);
+    let (engine, automation, mode) = (ctx.engine.clone(), ctx.automation.clone(), ctx.mode);
+    let done = tokio::task::spawn_blocking(move || -> crate::Result<Value> {
+        Ok(match op.as_str() {
+            "get" => engine.db_get(&automation, mode, &db, &key)?.unwrap_or(Value::Null),
+            "put" => engine.db_put(&automation, mode, &db, &key, value)?,
+            "delete" => json!({ "deleted": engine.db_delete(&automation, mode, &db, &key)? }),
+            "count" => json!(engine.db_count(&automation, mode, &db)?),
+            "list" => json!(engine.db_list(&automation, mode, &db, &prefix, limit, None)?.items),
+            other => return Err(crate::Error::Invalid(format!("op: unknown operation `{other}`; use get, put, delete, list or count"))),
+        })
+    })
+    .await;
+    match done {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("the database step stopped: {e}")),
+    }
+}
+
+async fn code(ctx: &StepContext, step: &Step, timeout_ms: u64, logs: &mut Vec<String>) -> Result<Value, String> {
+    let source = step.config.get("source").and_then(Value::as_str).unwrap_or("").to_string();
+    let input = json!({
+        "trigger": ctx.scope.get("trigger"),
+        "steps": ctx.scope.get("steps"),
+        "env": ctx.scope.get("env"),
+    });
+    let mut limits = crate::sandbox::CodeLimits::default();
+    limits.timeout = limits.timeout.min(Duration::from_millis(timeout_ms));
+    let done = tokio::task::spawn_blocking(move || crate::sandbox::run_code(&source, &input, &limits)).await;
+    match done {
+        Ok(Ok(out)) => {
+            *logs = out.logs;
+            Ok(out.value)
+        }
+        Ok(Err(e)) => {
+            *logs = e.logs.clone();
+            Err(e.message)
+        }
+        Err(e) => Err(format!("the code step stopped: {e}")),
+    }
+}
+
+/// Headers as a flat string map (JSON objects of strings; other values are stringified).
+pub fn header_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    v.and_then(Value::as_object)
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,85 @@
+//! Webhooks: `/hooks/test/{automation}/{composer}` runs the draft (PRODUCT.md §8). With a
+//! `respond` step the caller waits for it (up to 30 s, then 504 with the run id); without one
+//! the caller gets 202 with the run id once the run is durably queued.
+
+use crate::error::{ApiError, ApiResult};
+use crate::rest::{blocking, body_bytes};
+use axum::Json;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use engine::Engine;
+use model::Mode;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const RESPOND_WAIT: Duration = Duration::from_secs(30);
+
+pub async fn test_hook(
+    State(engine): State<Engine>,
+    Path((automation, composer)): Path<(String, String)>,
+    Query(query): Query<BTreeMap<String, String>>,
+    req: Request,
+) -> ApiResult<Response> {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let headers = headers_json(req.headers());
+    let bytes = body_bytes(req, &()).await?;
+    let body: Value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?
+    };
+    let input = json!({ "method": method, "path": path, "headers": headers, "query": query, "body": body });
+    let (handle, responds) =
+        blocking(&engine, move |e| e.start_webhook_run(&automation, &composer, Mode::Test, &method, input)).await?;
+    if !responds {
+        return Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": handle.id }))).into_response());
+    }
+    match tokio::time::timeout(RESPOND_WAIT, handle.responded).await {
+        Ok(Ok(r)) => Ok(respond(r)),
+        Ok(Err(_)) => {
+            // The run ended without responding (it failed before its respond step).
+            let id = handle.id.clone();
+            let run = blocking(&engine, move |e| e.get_run(&id)).await?;
+            Ok((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({ "error": { "code": "run_failed", "message": run.error.unwrap_or_else(|| "the run ended without responding".into()) }, "run_id": run.id })),
+            )
+                .into_response())
+        }
+        Err(_) => Ok((
+            StatusCode::GATEWAY_TIMEOUT,
+            Json(json!({ "error": { "code": "timeout", "message": "the run did not respond within 30 s; it goes on" }, "run_id": handle.id })),
+        )
+            .into_response()),
+    }
+}
+
+fn respond(r: engine::runner::Responded) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+    let mut resp = match &r.body {
+        Value::String(s) => (status, s.clone()).into_response(),
+        Value::Null => status.into_response(),
+        other => (status, Json(other.clone())).into_response(),
+    };
+    for (k, v) in r.headers {
+        if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
+    resp
+}
+
+fn headers_json(h: &HeaderMap) -> Value {
+    let mut out = serde_json::Map::new();
+    for (k, v) in h {
+        // Credentials a caller sends are not kept in the run record.
+        if matches!(k.as_str(), "authorization" | "cookie") {
+            continue;
+        }
+        out.insert(k.to_string(), Value::String(v.to_str().unwrap_or("").to_string()));
+    }
+    Value::Object(out)
+}

@@ -1,0 +1,138 @@
+//! Runs over REST: start one (`wait` for the finished record), read one, list a page, and
+//! follow one as Server-Sent Events (the canvas shows step states from these).
+
+use super::{JsonBody, blocking};
+use crate::auth::Authed;
+use crate::error::{ApiError, ApiResult};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use engine::runs::{RunFilter, RunSource, RunStatus};
+use engine::{Engine, Role};
+use model::Mode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::convert::Infallible;
+use std::time::Duration;
+
+/// How long `wait: true` waits before answering with the run as it is.
+const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+pub fn routes() -> Router<Engine> {
+    Router::new()
+        .route("/automations/{a}/composers/{c}/runs", post(start))
+        .route("/automations/{a}/runs", get(list))
+        .route("/runs/{id}", get(one))
+        .route("/runs/{id}/events", get(events))
+}
+
+#[derive(Deserialize)]
+struct StartRun {
+    #[serde(default = "test_mode")]
+    mode: Mode,
+    input: Option<Value>,
+    #[serde(default)]
+    wait: bool,
+}
+
+fn test_mode() -> Mode {
+    Mode::Test
+}
+
+async fn start(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path((a, c)): Path<(String, String)>,
+    JsonBody(body): JsonBody<StartRun>,
+) -> ApiResult<Response> {
+    auth.require(if body.mode == Mode::Live { Role::Admin } else { Role::Editor })?;
+    let source = RunSource::Api;
+    let handle = blocking(&engine, move |e| e.start_composer_run(&a, &c, body.mode, source, body.input)).await?;
+    if !body.wait {
+        return Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": handle.id }))).into_response());
+    }
+    let id = handle.id.clone();
+    let _ = tokio::time::timeout(WAIT_LIMIT, handle.finished).await;
+    let run = blocking(&engine, move |e| e.get_run(&id)).await?;
+    Ok(Json(json!(run)).into_response())
+}
+
+async fn one(State(engine): State<Engine>, auth: Authed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    auth.require(Role::Viewer)?;
+    let run = blocking(&engine, move |e| e.get_run(&id)).await?;
+    Ok(Json(json!(run)))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    mode: Option<Mode>,
+    composer: Option<String>,
+    status: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path(a): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    auth.require(Role::Viewer)?;
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            serde_json::from_value::<RunStatus>(json!(s))
+                .map_err(|_| ApiError::bad_request(format!("unknown status `{s}`")))?,
+        ),
+    };
+    let filter = RunFilter {
+        composer: q.composer.filter(|c| !c.is_empty()),
+        status,
+        limit: q.limit.unwrap_or(50),
+        cursor: q.cursor,
+    };
+    let mode = q.mode.unwrap_or(Mode::Test);
+    let page = blocking(&engine, move |e| {
+        e.get_automation(&a)?;
+        e.list_runs(&a, mode, &filter)
+    })
+    .await?;
+    Ok(Json(json!(page)))
+}
+
+/// The run now, then every change, until it finishes.
+async fn events(State(engine): State<Engine>, auth: Authed, Path(id): Path<String>) -> ApiResult<Response> {
+    auth.require(Role::Viewer)?;
+    // Subscribe before reading, so no change between the two is missed.
+    let rx = engine.subscribe_runs();
+    let first = {
+        let id = id.clone();
+        blocking(&engine, move |e| e.get_run(&id)).await?
+    };
+    let done = first.status.is_finished();
+    let first = Event::default().json_data(&first).unwrap_or_default();
+    let stream = futures_util::stream::unfold((Some(first), rx, done, id), |(pending, mut rx, done, id)| async move {
+        if let Some(ev) = pending {
+            return Some((Ok::<_, Infallible>(ev), (None, rx, done, id)));
+        }
+        if done {
+            return None;
+        }
+        loop {
+            match rx.recv().await {
+                Ok(run) if run.id == id => {
+                    let finished = run.status.is_finished();
+                    let ev = Event::default().json_data(run.as_ref()).unwrap_or_default();
+                    return Some((Ok(ev), (None, rx, finished, id)));
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+}

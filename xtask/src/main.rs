@@ -1,0 +1,210 @@
+//! `cargo xtask`: the project's build, run, test, dist and bench commands. Owns the build pipeline
+//! (site WASM → wasm-bindgen → wasm-opt → static files → server) so that nothing outside cargo, node
+//! and Debian's packages is needed. Depends on no crate of the project.
+
+mod bench;
+mod build;
+mod dist;
+mod http;
+mod npm;
+mod process;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use build::Profile;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  build [--release]              build the site (WASM) into target/site, then the server
+  run [--release] [-- ARGS...]   build, then run `slipway serve` (default data dir ./slipway-data);
+                                 ARGS are passed to `slipway serve`
+  test [--no-e2e]                fmt, clippy, build, unit/integration tests, end-to-end tests
+  test e2e [-- ARGS...]          build, then only the end-to-end tests (ARGS go to `playwright test`)
+  dist                           release build, stripped executable in dist/slipway
+  bench [--no-build]             measure the budgets of PRODUCT.md §13 (builds dist first)
+  help                           this text
+";
+
+#[derive(Debug, PartialEq, Eq)]
+enum Command {
+    Build {
+        profile: Profile,
+    },
+    Run {
+        profile: Profile,
+        serve_args: Vec<String>,
+    },
+    Test(test::Selection),
+    Dist,
+    Bench {
+        build: bool,
+    },
+    Help,
+}
+
+fn parse(args: &[String]) -> Result<Command> {
+    let Some((cmd, rest)) = args.split_first() else {
+        return Ok(Command::Help);
+    };
+    // Everything after `--` is passed through untouched.
+    let (opts, passthrough) = match rest.iter().position(|a| a == "--") {
+        Some(i) => (&rest[..i], rest[i + 1..].to_vec()),
+        None => (rest, Vec::new()),
+    };
+    let mut release = false;
+    let mut no_e2e = false;
+    let mut no_build = false;
+    let mut positional = Vec::new();
+    for opt in opts {
+        match opt.as_str() {
+            "--release" if matches!(cmd.as_str(), "build" | "run") => release = true,
+            "--no-e2e" if cmd == "test" => no_e2e = true,
+            "--no-build" if cmd == "bench" => no_build = true,
+            "-h" | "--help" => return Ok(Command::Help),
+            o if o.starts_with('-') => bail!("unknown option `{o}` for `{cmd}`\n\n{USAGE}"),
+            o => positional.push(o),
+        }
+    }
+    let profile = if release {
+        Profile::Release
+    } else {
+        Profile::Debug
+    };
+    let no_passthrough = |command: Command| {
+        if passthrough.is_empty() {
+            Ok(command)
+        } else {
+            bail!("`{cmd}` takes no arguments after `--`\n\n{USAGE}")
+        }
+    };
+    let command = match (cmd.as_str(), positional.as_slice()) {
+        ("build", []) => no_passthrough(Command::Build { profile })?,
+        ("run", []) => Command::Run {
+            profile,
+            serve_args: passthrough,
+        },
+        ("test", []) => no_passthrough(Command::Test(if no_e2e {
+            test::Selection::AllButE2e
+        } else {
+            test::Selection::All
+        }))?,
+        ("test", ["e2e"]) if !no_e2e => Command::Test(test::Selection::OnlyE2e {
+            playwright_args: passthrough,
+        }),
+        ("dist", []) => no_passthrough(Command::Dist)?,
+        ("bench", []) => no_passthrough(Command::Bench { build: !no_build })?,
+        ("help" | "-h" | "--help", _) => Command::Help,
+        (_, []) => bail!("unknown command `{cmd}`\n\n{USAGE}"),
+        (_, extra) => bail!("unexpected argument(s) {extra:?} for `{cmd}`\n\n{USAGE}"),
+    };
+    Ok(command)
+}
+
+fn run(command: Command) -> Result<ExitCode> {
+    let done = match command {
+        Command::Build { profile } => build::build(profile),
+        Command::Run {
+            profile,
+            serve_args,
+        } => process::run_server(profile, &serve_args),
+        Command::Test(selection) => {
+            // Stage failures are reported by `test` itself, ahead of its summary line.
+            let passed = test::test(selection)?;
+            return Ok(if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::Dist => dist::dist().map(|_| ()),
+        Command::Bench { build } => {
+            let within = bench::bench(build)?;
+            return Ok(if within {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::Help => {
+            print!("{USAGE}");
+            Ok(())
+        }
+    };
+    done.map(|()| ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&args).and_then(run) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Command> {
+        parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn parses_the_documented_commands() {
+        assert_eq!(
+            p(&["build"]).unwrap(),
+            Command::Build {
+                profile: Profile::Debug
+            }
+        );
+        assert_eq!(
+            p(&["build", "--release"]).unwrap(),
+            Command::Build {
+                profile: Profile::Release
+            }
+        );
+        assert_eq!(
+            p(&["run", "--release", "--", "--addr", "0.0.0.0:80"]).unwrap(),
+            Command::Run {
+                profile: Profile::Release,
+                serve_args: vec!["--addr".into(), "0.0.0.0:80".into()]
+            }
+        );
+        assert_eq!(p(&["test"]).unwrap(), Command::Test(test::Selection::All));
+        assert_eq!(
+            p(&["test", "--no-e2e"]).unwrap(),
+            Command::Test(test::Selection::AllButE2e)
+        );
+        assert_eq!(
+            p(&["test", "e2e", "--", "-g", "login"]).unwrap(),
+            Command::Test(test::Selection::OnlyE2e {
+                playwright_args: vec!["-g".into(), "login".into()]
+            })
+        );
+        assert_eq!(p(&["dist"]).unwrap(), Command::Dist);
+        assert_eq!(p(&["bench"]).unwrap(), Command::Bench { build: true });
+        assert_eq!(
+            p(&["bench", "--no-build"]).unwrap(),
+            Command::Bench { build: false }
+        );
+        assert_eq!(p(&[]).unwrap(), Command::Help);
+    }
+
+    #[test]
+    fn rejects_what_it_does_not_know() {
+        assert!(p(&["deploy"]).is_err());
+        assert!(p(&["build", "--fast"]).is_err());
+        assert!(p(&["test", "--release"]).is_err());
+        assert!(p(&["test", "unit"]).is_err());
+        assert!(p(&["dist", "--", "x"]).is_err());
+    }
+}
