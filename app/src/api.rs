@@ -309,8 +309,13 @@ pub async fn load_draft(automation: String) -> Result<DraftView, ServerFnError> 
 /// A save's outcome: a conflict is an expected answer (someone else saved first), not a failure.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum SaveReply {
-    Saved { version: u64, problems: Vec<model::Problem> },
-    Conflict { message: String },
+    Saved {
+        version: u64,
+        problems: Vec<model::Problem>,
+    },
+    Conflict {
+        message: String,
+    },
 }
 
 #[server(input = server_fn::codec::Json)]
@@ -452,7 +457,10 @@ pub struct StepRunView {
 
 /// Milliseconds between two RFC 3339 times, if both are there.
 pub fn duration_ms(from: &Option<String>, to: &Option<String>) -> Option<i64> {
-    let parse = |s: &Option<String>| s.as_deref().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+    };
     Some((parse(to)? - parse(from)?).num_milliseconds())
 }
 
@@ -483,8 +491,14 @@ fn view_of<T: serde::de::DeserializeOwned>(v: impl Serialize) -> Result<T, Serve
 pub async fn start_test_run(automation: String, composer: String) -> Result<String, ServerFnError> {
     require(Role::Editor)?;
     blocking(move |e| {
-        e.start_composer_run(&automation, &composer, Mode::Test, engine::runs::RunSource::Manual, None)
-            .map(|h| h.id)
+        e.start_composer_run(
+            &automation,
+            &composer,
+            Mode::Test,
+            engine::runs::RunSource::Manual,
+            None,
+        )
+        .map(|h| h.id)
     })
     .await
 }
@@ -541,10 +555,19 @@ pub struct RecordPageView {
 }
 
 #[server]
-pub async fn list_databases(automation: String, mode: Mode) -> Result<Vec<DatabaseItem>, ServerFnError> {
+pub async fn list_databases(
+    automation: String,
+    mode: Mode,
+) -> Result<Vec<DatabaseItem>, ServerFnError> {
     require(Role::Viewer)?;
     let dbs = blocking(move |e| e.list_databases(&automation, mode)).await?;
-    Ok(dbs.into_iter().map(|d| DatabaseItem { name: d.name, count: d.count }).collect())
+    Ok(dbs
+        .into_iter()
+        .map(|d| DatabaseItem {
+            name: d.name,
+            count: d.count,
+        })
+        .collect())
 }
 
 #[server]
@@ -556,29 +579,50 @@ pub async fn list_records(
     cursor: Option<String>,
 ) -> Result<RecordPageView, ServerFnError> {
     require(Role::Viewer)?;
-    let p = blocking(move |e| e.db_list(&automation, mode, &database, &prefix, 50, cursor.as_deref())).await?;
+    let p =
+        blocking(move |e| e.db_list(&automation, mode, &database, &prefix, 50, cursor.as_deref()))
+            .await?;
     view_of(p)
 }
 
 /// Creates or replaces a test record; `value` is JSON text.
 #[server]
-pub async fn put_record(automation: String, mode: Mode, database: String, key: String, value: String) -> Result<(), ServerFnError> {
+pub async fn put_record(
+    automation: String,
+    mode: Mode,
+    database: String,
+    key: String,
+    value: String,
+) -> Result<(), ServerFnError> {
     require(Role::Editor)?;
     engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
-    let value: serde_json::Value =
-        serde_json::from_str(&value).map_err(|e| ServerFnError::new(format!("the value is not JSON: {e}")))?;
-    blocking(move |e| e.db_put(&automation, mode, &database, &key, value).map(|_| ())).await
+    let value: serde_json::Value = serde_json::from_str(&value)
+        .map_err(|e| ServerFnError::new(format!("the value is not JSON: {e}")))?;
+    blocking(move |e| {
+        e.db_put(&automation, mode, &database, &key, value)
+            .map(|_| ())
+    })
+    .await
 }
 
 #[server]
-pub async fn delete_record(automation: String, mode: Mode, database: String, key: String) -> Result<(), ServerFnError> {
+pub async fn delete_record(
+    automation: String,
+    mode: Mode,
+    database: String,
+    key: String,
+) -> Result<(), ServerFnError> {
     require(Role::Editor)?;
     engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
     blocking(move |e| e.db_delete(&automation, mode, &database, &key).map(|_| ())).await
 }
 
 #[server]
-pub async fn create_database(automation: String, mode: Mode, name: String) -> Result<(), ServerFnError> {
+pub async fn create_database(
+    automation: String,
+    mode: Mode,
+    name: String,
+) -> Result<(), ServerFnError> {
     require(Role::Editor)?;
     engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
     blocking(move |e| e.create_database(&automation, mode, &name).map(|_| ())).await
@@ -586,14 +630,23 @@ pub async fn create_database(automation: String, mode: Mode, name: String) -> Re
 
 /// Adds the records of a JSON Lines text (`{"key": ..., "value": ...}` per line); all or nothing.
 #[server]
-pub async fn import_records(automation: String, mode: Mode, database: String, text: String) -> Result<u64, ServerFnError> {
+pub async fn import_records(
+    automation: String,
+    mode: Mode,
+    database: String,
+    text: String,
+) -> Result<u64, ServerFnError> {
     require(Role::Editor)?;
     engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
     blocking(move |e| e.import_jsonl(&automation, mode, &database, &text)).await
 }
 
 #[server]
-pub async fn export_records(automation: String, mode: Mode, database: String) -> Result<String, ServerFnError> {
+pub async fn export_records(
+    automation: String,
+    mode: Mode,
+    database: String,
+) -> Result<String, ServerFnError> {
     require(Role::Viewer)?;
     blocking(move |e| e.export_jsonl(&automation, mode, &database)).await
 }

@@ -612,7 +612,12 @@ fn StepNode(ctx: CanvasCtx, name: String) -> impl IntoView {
             ctx.run.with(|r| {
                 r.as_ref()
                     .and_then(|r| r.steps.iter().find(|s| s.name == name))
-                    .map(|s| (s.status.clone(), crate::api::duration_ms(&s.started_at, &s.finished_at)))
+                    .map(|s| {
+                        (
+                            s.status.clone(),
+                            crate::api::duration_ms(&s.started_at, &s.finished_at),
+                        )
+                    })
             })
         })
     };

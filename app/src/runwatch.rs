@@ -52,16 +52,20 @@ impl RunWatch {
             };
             let current = self.current;
             let src = source.clone();
-            let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                let Some(text) = ev.data().as_string() else { return };
-                if let Ok(run) = serde_json::from_str::<RunView>(&text) {
-                    let finished = !matches!(run.status.as_str(), "queued" | "running");
-                    current.set(Some(run));
-                    if finished {
-                        src.close();
+            let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |ev: web_sys::MessageEvent| {
+                    let Some(text) = ev.data().as_string() else {
+                        return;
+                    };
+                    if let Ok(run) = serde_json::from_str::<RunView>(&text) {
+                        let finished = !matches!(run.status.as_str(), "queued" | "running");
+                        current.set(Some(run));
+                        if finished {
+                            src.close();
+                        }
                     }
-                }
-            });
+                },
+            );
             source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             SOURCE.with(|s| {
                 if let Some((old, _)) = s.borrow_mut().replace((source, on_message)) {

@@ -22,7 +22,7 @@ pub struct Automation {
 impl Engine {
     pub fn list_automations(&self) -> Result<Vec<Automation>> {
         let mut all: Vec<Automation> = read_all_json(self, AUTOMATIONS)?;
-        all.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        all.sort_by_key(|a| a.name.to_lowercase());
         Ok(all)
     }
 
@@ -109,6 +109,7 @@ impl Engine {
             w.open_table(DRAFTS)?.remove(slug)?;
         }
         crate::revisions::delete_all(&w, slug)?;
+        crate::databases::delete_all(&w, slug)?;
         w.commit()?;
         Ok(())
     }

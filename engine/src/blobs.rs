@@ -68,7 +68,7 @@ impl Manifest {
                     slug: c.slug.clone(),
                     name: c.name.clone(),
                     trigger: c.trigger.clone(),
-                    trigger_position: c.trigger_position.clone(),
+                    trigger_position: c.trigger_position,
                 },
             )?;
             let links = put(t, &c.links)?;

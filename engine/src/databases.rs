@@ -341,7 +341,6 @@ pub(crate) fn count_in(
 }
 
 /// Removes every database of `automation`, both modes, for when the automation is deleted.
-#[allow(dead_code, reason = "for delete_automation; not called yet")]
 pub(crate) fn delete_all(w: &WriteTransaction, automation: &str) -> Result<()> {
     let end = after_all_of(automation);
     w.open_table(RECORDS)?.retain_in(

@@ -14,15 +14,15 @@ use serde_json::{Map, Value};
 
 /// Deepest JSON this module walks or produces. serde_json refuses to parse anything deeper, so a
 /// config or context never legitimately exceeds it; a template-built value can (only through
-/// cheap tricks like `x|batch(1)|batch(1)|...`), and converting it must not recurse without end.
+/// tricks like `x|batch(1)|batch(1)|...`), and converting it must not recurse without end.
 const MAX_DEPTH: usize = 128;
 
 /// Stack of the thread a render runs on, per unit of fuel. minijinja prints, serializes, compares
-/// and drops values recursively, and fuel lets a template build a value about `fuel / 2` levels
-/// deep (`[1]|batch(1)|batch(1)|...`); on a usual 2 MiB stack that aborts the whole process.
-/// Measured in a debug build, such a value needs about 3 KiB of stack per level, so about
-/// 1.5 KiB per unit of fuel. Only touched pages are committed, so a generous reservation costs
-/// nothing in the common case.
+/// and drops values recursively, and fuel lets a template nest a value thousands of levels deep
+/// (`{% set a = [a] %}` written out again and again); on a usual 2 MiB stack printing it aborts
+/// the whole process. Measured in a debug build, such a value needs about 3 KiB of stack per
+/// level and at least 2 units of fuel per level. Only touched pages are committed, so a generous
+/// reservation costs nothing in the common case.
 const STACK_BYTES_PER_FUEL: usize = 4 << 10;
 const MIN_STACK_BYTES: usize = 64 << 20;
 /// Past fuel 262,144 the stack stops growing and the margin above shrinks.
@@ -36,7 +36,7 @@ const MAX_ITEMS: usize = 1_000_000;
 
 /// Items that filters and printing may walk in one render call, per unit of fuel: a second fuel
 /// for the work inside builtins that minijinja's own fuel does not see.
-const WORK_PER_FUEL: u64 = 100;
+const WORK_PER_FUEL: u64 = 40;
 
 thread_local! {
     /// (left, total) work of the render running on this thread; every render gets its own thread
@@ -122,7 +122,9 @@ impl std::error::Error for ExprError {}
 /// Bounds on the work one rendering may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// minijinja fuel (roughly, instructions) for each template string or expression.
+    /// minijinja fuel (roughly, instructions) for each template string or expression. It also
+    /// sizes the work filters and printing may do in one call (40 items walked per unit) and
+    /// the render thread's stack.
     pub fuel: u64,
     /// Total bytes that one `render_value` call may produce from templates and typed expressions
     /// (strings that are not templates are copied as they are and do not count).
@@ -152,6 +154,7 @@ impl Default for Renderer {
 }
 
 impl Renderer {
+    /// Builds the environment once; rendering never changes it.
     pub fn new(limits: Limits) -> Renderer {
         // `new` (not `empty`) for the builtin filters, tests and `range`/`dict`; no loader is
         // set and no template is added, so include/import/extends find nothing.
@@ -169,7 +172,8 @@ impl Renderer {
         env.remove_global("debug");
         // Printing walks the whole value (even past the output cap), so it is checked first.
         env.set_formatter(|out, state, value| {
-            check_items(value, &mut MAX_ITEMS.clone())
+            let mut budget = MAX_ITEMS;
+            check_items(value, &mut budget)
                 .map_err(|message| minijinja::Error::new(ErrorKind::InvalidOperation, message))?;
             minijinja::escape_formatter(out, state, value)
         });
@@ -187,6 +191,7 @@ impl Renderer {
         Renderer { env, limits }
     }
 
+    /// The limits this renderer was built with.
     pub fn limits(&self) -> Limits {
         self.limits
     }
@@ -355,7 +360,8 @@ impl Walk<'_> {
             return Ok(Value::Null);
         }
         // Converting walks the whole value: refuse a huge (lazy) one before trying.
-        check_items(&value, &mut MAX_ITEMS.clone()).map_err(|message| self.error(message))?;
+        let mut budget = MAX_ITEMS;
+        check_items(&value, &mut budget).map_err(|message| self.error(message))?;
         let json = to_json(&value, 0).map_err(|message| self.error(message))?;
         let size = json_size(&json, self.remaining).ok_or_else(|| self.too_large())?;
         self.remaining -= size;

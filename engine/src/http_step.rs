@@ -17,11 +17,25 @@ fn client() -> &'static reqwest::Client {
 }
 
 pub async fn call(ctx: &StepContext, input: &Value) -> Result<Value, String> {
-    let method = input.get("method").and_then(Value::as_str).unwrap_or("GET").to_uppercase();
-    let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| format!("method: `{method}` is not an HTTP method"))?;
-    let mut url = input.get("url").and_then(Value::as_str).unwrap_or("").trim().to_string();
+    let method = input
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or("GET")
+        .to_uppercase();
+    let method = reqwest::Method::from_bytes(method.as_bytes())
+        .map_err(|_| format!("method: `{method}` is not an HTTP method"))?;
+    let mut url = input
+        .get("url")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string();
     let mut headers = std::collections::BTreeMap::new();
-    if let Some(name) = input.get("connection").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+    if let Some(name) = input
+        .get("connection")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
         let conn = ctx
             .document
             .connection(name)
@@ -31,13 +45,18 @@ pub async fn call(ctx: &StepContext, input: &Value) -> Result<Value, String> {
             .render_value(&conn.config, &ctx.scope)
             .map_err(|e| format!("connection {name}, {e}"))?;
         if !url.starts_with("http://") && !url.starts_with("https://") {
-            let base = config.get("base_url").and_then(Value::as_str).unwrap_or("").trim_end_matches('/');
+            let base = config
+                .get("base_url")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .trim_end_matches('/');
             url = format!("{base}/{}", url.trim_start_matches('/'));
         }
         headers.extend(header_map(config.get("headers")));
     }
     headers.extend(header_map(input.get("headers")));
-    let parsed = reqwest::Url::parse(&url).map_err(|e| format!("url: `{url}` is not a valid URL: {e}"))?;
+    let parsed =
+        reqwest::Url::parse(&url).map_err(|e| format!("url: `{url}` is not a valid URL: {e}"))?;
     let mut req = client().request(method, parsed);
     for (k, v) in &headers {
         req = req.header(k, v);
@@ -45,7 +64,14 @@ pub async fn call(ctx: &StepContext, input: &Value) -> Result<Value, String> {
     if let Some(q) = input.get("query").and_then(Value::as_object) {
         let pairs: Vec<(String, String)> = q
             .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| v.to_string()),
+                )
+            })
             .collect();
         req = req.query(&pairs);
     }
@@ -59,15 +85,29 @@ pub async fn call(ctx: &StepContext, input: &Value) -> Result<Value, String> {
     let resp_headers: serde_json::Map<String, Value> = resp
         .headers()
         .iter()
-        .map(|(k, v)| (k.to_string(), Value::String(v.to_str().unwrap_or("").to_string())))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                Value::String(v.to_str().unwrap_or("").to_string()),
+            )
+        })
         .collect();
-    if resp.content_length().is_some_and(|l| l as usize > MAX_RESPONSE_BYTES) {
-        return Err(format!("the response is larger than {} MiB", MAX_RESPONSE_BYTES >> 20));
+    if resp
+        .content_length()
+        .is_some_and(|l| l as usize > MAX_RESPONSE_BYTES)
+    {
+        return Err(format!(
+            "the response is larger than {} MiB",
+            MAX_RESPONSE_BYTES >> 20
+        ));
     }
     let mut bytes = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(describe)? {
         if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(format!("the response is larger than {} MiB", MAX_RESPONSE_BYTES >> 20));
+            return Err(format!(
+                "the response is larger than {} MiB",
+                MAX_RESPONSE_BYTES >> 20
+            ));
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -76,14 +116,19 @@ pub async fn call(ctx: &StepContext, input: &Value) -> Result<Value, String> {
         .and_then(Value::as_str)
         .is_some_and(|c| c.contains("json"));
     let body = if is_json && !bytes.is_empty() {
-        serde_json::from_slice(&bytes).map_err(|e| format!("the response says it is JSON but is not: {e}"))?
+        serde_json::from_slice(&bytes)
+            .map_err(|e| format!("the response says it is JSON but is not: {e}"))?
     } else {
         Value::String(String::from_utf8_lossy(&bytes).into_owned())
     };
     let allowed = match input.get("expect_status") {
         None | Some(Value::Null) => (200..300).contains(&status),
         Some(Value::Array(list)) => list.iter().any(|v| v.as_u64() == Some(status as u64)),
-        Some(v) => v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())) == Some(status as u64),
+        Some(v) => {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                == Some(status as u64)
+        }
     };
     let output = json!({ "status": status, "headers": resp_headers, "body": body });
     if allowed {

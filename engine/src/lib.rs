@@ -8,17 +8,17 @@ mod clock;
 pub mod databases;
 mod drafts;
 mod error;
-mod http_step;
 pub mod expr;
+mod http_step;
 mod ratelimit;
 mod revisions;
 pub mod runner;
 #[cfg(test)]
 mod runner_tests;
 pub mod runs;
-mod steps;
 pub mod sandbox;
 pub mod schedule;
+mod steps;
 mod store;
 
 pub use accounts::{ApiTokenInfo, NewToken, Role, User};

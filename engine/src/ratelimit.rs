@@ -8,9 +8,12 @@ use std::sync::Mutex;
 const MAX_FAILURES: usize = 5;
 const WINDOW_SECS: i64 = 300;
 
+/// (username, address) -> times of recent failures.
+type Failures = HashMap<(String, String), Vec<DateTime<Utc>>>;
+
 #[derive(Default)]
 pub(crate) struct LoginLimiter {
-    failures: Mutex<HashMap<(String, String), Vec<DateTime<Utc>>>>,
+    failures: Mutex<Failures>,
 }
 
 impl LoginLimiter {

@@ -58,7 +58,12 @@ impl Engine {
             .document
             .composer(&req.composer)
             .cloned()
-            .ok_or_else(|| Error::NotFound(format!("composer `{}` does not exist in {}", req.composer, req.mode)))?;
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "composer `{}` does not exist in {}",
+                    req.composer, req.mode
+                ))
+            })?;
         let run = Run {
             id: uuid::Uuid::now_v7().to_string(),
             automation: req.automation.clone(),
@@ -101,7 +106,11 @@ impl Engine {
             let run = execute(engine, run, composer, document, respond_tx).await;
             let _ = done_tx.send(run);
         });
-        Ok(RunHandle { id, responded, finished })
+        Ok(RunHandle {
+            id,
+            responded,
+            finished,
+        })
     }
 
     /// The document a mode runs: the draft in Test; Live runs the latest deployment.
@@ -125,9 +134,9 @@ impl Engine {
         input: Option<Value>,
     ) -> Result<RunHandle> {
         let document = self.document_for(automation, mode)?;
-        let c = document
-            .composer(composer)
-            .ok_or_else(|| Error::NotFound(format!("composer `{composer}` does not exist in {mode}")))?;
+        let c = document.composer(composer).ok_or_else(|| {
+            Error::NotFound(format!("composer `{composer}` does not exist in {mode}"))
+        })?;
         let input = input.unwrap_or_else(|| c.trigger.sample().cloned().unwrap_or(Value::Null));
         self.start_run(RunRequest {
             automation: automation.to_string(),
@@ -152,12 +161,14 @@ impl Engine {
         input: Value,
     ) -> Result<(RunHandle, bool)> {
         let document = self.document_for(automation, mode)?;
-        let c = document
-            .composer(composer)
-            .ok_or_else(|| Error::NotFound(format!("composer `{composer}` does not exist in {mode}")))?;
+        let c = document.composer(composer).ok_or_else(|| {
+            Error::NotFound(format!("composer `{composer}` does not exist in {mode}"))
+        })?;
         match &c.trigger {
             model::Trigger::Webhook { method: m, .. } if !m.eq_ignore_ascii_case(method) => {
-                return Err(Error::Invalid(format!("this webhook takes {m}, not {method}")));
+                return Err(Error::Invalid(format!(
+                    "this webhook takes {m}, not {method}"
+                )));
             }
             model::Trigger::Webhook { .. } => {}
             other => {
@@ -167,7 +178,10 @@ impl Engine {
                 )));
             }
         }
-        let responds = c.steps.iter().any(|s| s.step_kind() == Some(StepKind::Respond));
+        let responds = c
+            .steps
+            .iter()
+            .any(|s| s.step_kind() == Some(StepKind::Respond));
         let handle = self.start_run(RunRequest {
             automation: automation.to_string(),
             composer: composer.to_string(),
@@ -225,7 +239,13 @@ enum Incoming {
     Skipped,
 }
 
-async fn execute(engine: Engine, mut run: Run, composer: Composer, document: Document, respond_tx: oneshot::Sender<Responded>) -> Run {
+async fn execute(
+    engine: Engine,
+    mut run: Run,
+    composer: Composer,
+    document: Document,
+    respond_tx: oneshot::Sender<Responded>,
+) -> Run {
     let mut respond_tx = Some(respond_tx);
     run.status = RunStatus::Running;
     run.started_at = Some(engine.now());
@@ -233,7 +253,11 @@ async fn execute(engine: Engine, mut run: Run, composer: Composer, document: Doc
 
     let renderer = Arc::new(Renderer::new(Limits::default()));
     let mut outputs: serde_json::Map<String, Value> = serde_json::Map::new();
-    let mut status: HashMap<String, StepStatus> = composer.steps.iter().map(|s| (s.name.clone(), StepStatus::Pending)).collect();
+    let mut status: HashMap<String, StepStatus> = composer
+        .steps
+        .iter()
+        .map(|s| (s.name.clone(), StepStatus::Pending))
+        .collect();
     let mut branch_result: HashMap<String, bool> = HashMap::new();
     let env = json!({
         "mode": run.mode.as_str(),
@@ -263,10 +287,14 @@ async fn execute(engine: Engine, mut run: Run, composer: Composer, document: Doc
                                 return Incoming::Ran;
                             }
                             match status.get(&l.from) {
-                                Some(StepStatus::Succeeded) | Some(StepStatus::Failed) => match (&l.port, branch_result.get(&l.from)) {
-                                    (Some(p), Some(r)) if (p == "true") != *r => Incoming::Skipped,
-                                    _ => Incoming::Ran,
-                                },
+                                Some(StepStatus::Succeeded) | Some(StepStatus::Failed) => {
+                                    match (&l.port, branch_result.get(&l.from)) {
+                                        (Some(p), Some(r)) if (p == "true") != *r => {
+                                            Incoming::Skipped
+                                        }
+                                        _ => Incoming::Ran,
+                                    }
+                                }
                                 Some(StepStatus::Skipped) | None => Incoming::Skipped,
                                 _ => Incoming::Waiting,
                             }
@@ -311,7 +339,9 @@ async fn execute(engine: Engine, mut run: Run, composer: Composer, document: Doc
             engine.record(&run, false);
         }
 
-        let Some(joined) = tasks.join_next().await else { break };
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
         let (name, outcome) = match joined {
             Ok(r) => r,
             Err(e) => {
@@ -324,7 +354,13 @@ async fn execute(engine: Engine, mut run: Run, composer: Composer, document: Doc
         match outcome.result {
             Ok(output) => {
                 if kind == Some(StepKind::Branch) {
-                    branch_result.insert(name.clone(), output.get("result").and_then(Value::as_bool).unwrap_or(false));
+                    branch_result.insert(
+                        name.clone(),
+                        output
+                            .get("result")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                    );
                 }
                 if kind == Some(StepKind::Respond)
                     && let Some(tx) = respond_tx.take()
@@ -345,7 +381,11 @@ async fn execute(engine: Engine, mut run: Run, composer: Composer, document: Doc
             }
             Err(message) => {
                 let cont = outcome.on_error_continue;
-                let output = if cont { json!({ "error": message }) } else { Value::Null };
+                let output = if cont {
+                    json!({ "error": message })
+                } else {
+                    Value::Null
+                };
                 if cont {
                     outputs.insert(name.clone(), output.clone());
                 }
@@ -375,12 +415,19 @@ async fn execute(engine: Engine, mut run: Run, composer: Composer, document: Doc
             s.status = StepStatus::Skipped;
         }
     }
-    run.status = if failure.is_some() { RunStatus::Failed } else { RunStatus::Succeeded };
+    run.status = if failure.is_some() {
+        RunStatus::Failed
+    } else {
+        RunStatus::Succeeded
+    };
     run.error = failure;
     run.finished_at = Some(engine.now());
     // The final state is committed before anyone waiting on the run hears of it.
     let (e2, r2) = (engine.clone(), run.clone());
-    if tokio::task::spawn_blocking(move || e2.record(&r2, true)).await.is_err() {
+    if tokio::task::spawn_blocking(move || e2.record(&r2, true))
+        .await
+        .is_err()
+    {
         tracing::error!(run = %run.id, "cannot store the finished run");
     }
     run

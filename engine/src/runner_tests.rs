@@ -22,8 +22,13 @@ fn composer(steps: Value, links: Value) -> Value {
 }
 
 async fn run(e: &Engine, input: Option<Value>) -> crate::runs::Run {
-    let h = e.start_composer_run("orders", "c", Mode::Test, RunSource::Manual, input).unwrap();
-    tokio::time::timeout(Duration::from_secs(20), h.finished).await.unwrap().unwrap()
+    let h = e
+        .start_composer_run("orders", "c", Mode::Test, RunSource::Manual, input)
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(20), h.finished)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 fn step<'a>(r: &'a crate::runs::Run, name: &str) -> &'a crate::runs::StepRun {
@@ -89,7 +94,11 @@ async fn independent_paths_run_concurrently() {
     let t = Instant::now();
     let r = run(&e, None).await;
     assert_eq!(r.status, RunStatus::Succeeded);
-    assert!(t.elapsed() < Duration::from_millis(1000), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(1000),
+        "took {:?}",
+        t.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -121,7 +130,10 @@ async fn expression_errors_name_the_step_and_the_field() {
     let r = run(&e, None).await;
     assert_eq!(r.status, RunStatus::Failed);
     let err = r.error.unwrap();
-    assert!(err.starts_with("step total, value.total: unknown variable"), "{err}");
+    assert!(
+        err.starts_with("step total, value.total: unknown variable"),
+        "{err}"
+    );
     assert!(err.contains("steps.totl"), "{err}");
 }
 
@@ -140,7 +152,10 @@ async fn database_steps_read_what_they_wrote_in_their_own_mode() {
     assert_eq!(step(&r, "load").output, json!({"total": 6}));
     assert_eq!(step(&r, "n").output, json!(1));
     assert_eq!(e.db_count("orders", Mode::Test, "orders").unwrap(), 1);
-    assert!(e.db_count("orders", Mode::Live, "orders").is_err(), "live has no such database");
+    assert!(
+        e.db_count("orders", Mode::Live, "orders").is_err(),
+        "live has no such database"
+    );
 }
 
 #[tokio::test]
@@ -161,8 +176,13 @@ async fn respond_reaches_the_waiting_caller() {
         json!([{"name": "reply", "kind": "respond", "config": {"status": 201, "body": {"id": "{{ trigger.x }}"}}}]),
         json!([{"from": "trigger", "to": "reply"}]),
     ));
-    let h = e.start_composer_run("orders", "c", Mode::Test, RunSource::Webhook, None).unwrap();
-    let r = tokio::time::timeout(Duration::from_secs(5), h.responded).await.unwrap().unwrap();
+    let h = e
+        .start_composer_run("orders", "c", Mode::Test, RunSource::Webhook, None)
+        .unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(5), h.responded)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((r.status, r.body), (201, json!({"id": 10})));
 }
 
@@ -194,10 +214,25 @@ async fn http_steps_retry_parse_json_and_report_clear_errors() {
                     }
                 }),
             )
-            .route("/slow", get(|| async { tokio::time::sleep(Duration::from_secs(5)).await; "late" }))
-            .route("/loop", get(|| async { axum::response::Redirect::temporary("/loop") }))
-            .route("/fake-json", get(|| async { ([("content-type", "application/json")], "not json at all") }))
-            .route("/missing", get(|| async { (axum::http::StatusCode::NOT_FOUND, "no") })),
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route(
+                "/loop",
+                get(|| async { axum::response::Redirect::temporary("/loop") }),
+            )
+            .route(
+                "/fake-json",
+                get(|| async { ([("content-type", "application/json")], "not json at all") }),
+            )
+            .route(
+                "/missing",
+                get(|| async { (axum::http::StatusCode::NOT_FOUND, "no") }),
+            ),
     )
     .await;
     use axum::response::IntoResponse;
@@ -225,13 +260,32 @@ async fn http_steps_retry_parse_json_and_report_clear_errors() {
     let r = run(&e, None).await;
     assert_eq!(r.status, RunStatus::Succeeded, "{:?}", r.error);
     let flaky = step(&r, "flaky");
-    assert_eq!((flaky.attempts, flaky.output["body"].clone()), (3, json!({"ok": true, "n": 2})));
+    assert_eq!(
+        (flaky.attempts, flaky.output["body"].clone()),
+        (3, json!({"ok": true, "n": 2}))
+    );
     let err = |n: &str| step(&r, n).error.clone().unwrap_or_default();
     assert_eq!(err("slow"), "timed out after 200 ms");
-    assert!(err("looping").contains("too many redirects"), "{}", err("looping"));
-    assert!(err("fake").contains("says it is JSON but is not"), "{}", err("fake"));
-    assert!(err("refused").starts_with("cannot connect"), "{}", err("refused"));
-    assert!(err("dns").contains("cannot connect") || err("dns").contains("dns"), "{}", err("dns"));
+    assert!(
+        err("looping").contains("too many redirects"),
+        "{}",
+        err("looping")
+    );
+    assert!(
+        err("fake").contains("says it is JSON but is not"),
+        "{}",
+        err("fake")
+    );
+    assert!(
+        err("refused").starts_with("cannot connect"),
+        "{}",
+        err("refused")
+    );
+    assert!(
+        err("dns").contains("cannot connect") || err("dns").contains("dns"),
+        "{}",
+        err("dns")
+    );
     assert_eq!(err("missing"), "the server answered 404");
     assert_eq!(step(&r, "expected").output["status"], json!(404));
 }
@@ -284,8 +338,15 @@ async fn after_a_crash_running_runs_become_interrupted_and_queued_ones_come_back
     }
     let e = e.expect("the data file reopens");
     let queued = e.recover_runs().unwrap();
-    assert_eq!(queued.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), vec![queued_id]);
+    assert_eq!(
+        queued.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        vec![queued_id]
+    );
     let r = e.get_run(&running_id).unwrap();
     assert_eq!(r.status, RunStatus::Interrupted);
-    assert!(r.error.unwrap().contains("the last step to finish was `total`"));
+    assert!(
+        r.error
+            .unwrap()
+            .contains("the last step to finish was `total`")
+    );
 }

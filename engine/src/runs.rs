@@ -177,7 +177,10 @@ impl RunWriter {
                 None
             }
         };
-        RunWriter { tx: Some(tx), thread }
+        RunWriter {
+            tx: Some(tx),
+            thread,
+        }
     }
 
     fn send(&self, w: Write) -> Result<()> {
@@ -337,7 +340,9 @@ impl Engine {
                     run.status = RunStatus::Interrupted;
                     run.finished_at = Some(self.now());
                     run.error = Some(match &run.last_finished_step {
-                        Some(s) => format!("the server stopped during this run; the last step to finish was `{s}`"),
+                        Some(s) => format!(
+                            "the server stopped during this run; the last step to finish was `{s}`"
+                        ),
                         None => "the server stopped before any step finished".to_string(),
                     });
                     for s in &mut run.steps {

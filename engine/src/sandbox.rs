@@ -691,9 +691,9 @@ fn memory_message(limits: &CodeLimits) -> String {
 
 /// A configured size: "64 MiB", "256 KiB" or "1000 bytes".
 fn format_bytes(bytes: usize) -> String {
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
-    } else if bytes >= KIB && bytes % KIB == 0 {
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
         format!("{} KiB", bytes / KIB)
     } else {
         format!("{bytes} bytes")

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// Without `timeout_ms`, a step may take this long (a delay step its own `ms` plus this).
 const DEFAULT_TIMEOUT_MS: u64 = 60_000;
-const MAX_DELAY_MS: u64 = model::MAX_DELAY_MS as u64;
+const MAX_DELAY_MS: u64 = model::MAX_DELAY_MS;
 /// HTTP response bodies above this are refused rather than kept in memory and in the run.
 pub const MAX_RESPONSE_BYTES: usize = 10 << 20;
 
@@ -43,14 +43,21 @@ struct Attempt {
 }
 
 fn u64_of(v: Option<&Value>) -> Option<u64> {
-    v.and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
+    v.and_then(|v| {
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    })
 }
 
 pub async fn run_step(ctx: &StepContext, step: &Step) -> Outcome {
     let config = &step.config;
     let retry = config.get("retry");
-    let max_attempts = u64_of(retry.and_then(|r| r.get("max_attempts"))).unwrap_or(1).clamp(1, 10) as u32;
-    let backoff_ms = u64_of(retry.and_then(|r| r.get("backoff_ms"))).unwrap_or(500).min(60_000);
+    let max_attempts = u64_of(retry.and_then(|r| r.get("max_attempts")))
+        .unwrap_or(1)
+        .clamp(1, 10) as u32;
+    let backoff_ms = u64_of(retry.and_then(|r| r.get("backoff_ms")))
+        .unwrap_or(500)
+        .min(60_000);
     let on_error_continue = config.get("on_error").and_then(Value::as_str) == Some("continue");
     let kind = step.step_kind();
     let timeout_ms = u64_of(config.get("timeout_ms")).unwrap_or(match kind {
@@ -60,7 +67,12 @@ pub async fn run_step(ctx: &StepContext, step: &Step) -> Outcome {
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let attempt = match tokio::time::timeout(Duration::from_millis(timeout_ms), attempt(ctx, step, kind, timeout_ms)).await {
+        let attempt = match tokio::time::timeout(
+            Duration::from_millis(timeout_ms),
+            attempt(ctx, step, kind, timeout_ms),
+        )
+        .await
+        {
             Ok(a) => a,
             Err(_) => Attempt {
                 result: Err(format!("timed out after {timeout_ms} ms")),
@@ -90,10 +102,15 @@ fn rendered(ctx: &StepContext, step: &Step, kind: Option<StepKind>) -> Result<Va
     let mut out = serde_json::Map::new();
     for (k, v) in obj {
         if model::is_rendered_field(kind, k) {
-            let r = ctx
-                .renderer
-                .render_value(v, &ctx.scope)
-                .map_err(|e| if e.path.is_empty() { format!("{k}: {}", e.message) } else { format!("{k}.{e}") })?;
+            let r = ctx.renderer.render_value(v, &ctx.scope).map_err(|e| {
+                if e.path.is_empty() {
+                    format!("{k}: {}", e.message)
+                } else if e.path.starts_with('[') {
+                    format!("{k}{e}")
+                } else {
+                    format!("{k}.{e}")
+                }
+            })?;
             out.insert(k.clone(), r);
         } else {
             out.insert(k.clone(), v.clone());
@@ -102,17 +119,32 @@ fn rendered(ctx: &StepContext, step: &Step, kind: Option<StepKind>) -> Result<Va
     Ok(Value::Object(out))
 }
 
-async fn attempt(ctx: &StepContext, step: &Step, kind: Option<StepKind>, timeout_ms: u64) -> Attempt {
+async fn attempt(
+    ctx: &StepContext,
+    step: &Step,
+    kind: Option<StepKind>,
+    timeout_ms: u64,
+) -> Attempt {
     let input = match rendered(ctx, step, kind) {
         Ok(i) => i,
-        Err(e) => return Attempt { result: Err(e), input: Value::Null, logs: vec![] },
+        Err(e) => {
+            return Attempt {
+                result: Err(e),
+                input: Value::Null,
+                logs: vec![],
+            };
+        }
     };
     let mut logs = vec![];
     let result = match kind {
         None => Err(format!("unknown step kind `{}`", step.kind)),
         Some(StepKind::Transform) => Ok(input.get("value").cloned().unwrap_or(Value::Null)),
         Some(StepKind::Branch) => {
-            let condition = step.config.get("condition").and_then(Value::as_str).unwrap_or("false");
+            let condition = step
+                .config
+                .get("condition")
+                .and_then(Value::as_str)
+                .unwrap_or("false");
             ctx.renderer
                 .eval_condition(condition, &ctx.scope)
                 .map(|b| json!({ "result": b }))
@@ -131,13 +163,19 @@ async fn attempt(ctx: &StepContext, step: &Step, kind: Option<StepKind>, timeout
         Some(StepKind::Code) => code(ctx, step, timeout_ms, &mut logs).await,
         Some(StepKind::Http) => crate::http_step::call(ctx, &input).await,
     };
-    Attempt { result, input, logs }
+    Attempt {
+        result,
+        input,
+        logs,
+    }
 }
 
 fn respond(input: &Value) -> Result<Value, String> {
     let status = match input.get("status") {
         None | Some(Value::Null) => 200,
-        Some(v) => u64_of(Some(v)).filter(|s| (100..=599).contains(s)).ok_or_else(|| format!("status: {v} is not an HTTP status"))?,
+        Some(v) => u64_of(Some(v))
+            .filter(|s| (100..=599).contains(s))
+            .ok_or_else(|| format!("status: {v} is not an HTTP status"))?,
     };
     Ok(json!({
         "status": status,
@@ -154,7 +192,14 @@ pub fn responded_of(output: &Value) -> Responded {
             .and_then(Value::as_object)
             .map(|h| {
                 h.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str()
+                                .map(String::from)
+                                .unwrap_or_else(|| v.to_string()),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default(),
@@ -163,7 +208,16 @@ pub fn responded_of(output: &Value) -> Responded {
 }
 
 async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
-    let text = |k: &str| input.get(k).map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+    let text = |k: &str| {
+        input
+            .get(k)
+            .map(|v| {
+                v.as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .unwrap_or_default()
+    };
     let op = text("op");
     let db = text("database");
     let key = text("key");
@@ -173,12 +227,22 @@ async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
     let (engine, automation, mode) = (ctx.engine.clone(), ctx.automation.clone(), ctx.mode);
     let done = tokio::task::spawn_blocking(move || -> crate::Result<Value> {
         Ok(match op.as_str() {
-            "get" => engine.db_get(&automation, mode, &db, &key)?.unwrap_or(Value::Null),
+            "get" => engine
+                .db_get(&automation, mode, &db, &key)?
+                .unwrap_or(Value::Null),
             "put" => engine.db_put(&automation, mode, &db, &key, value)?,
             "delete" => json!({ "deleted": engine.db_delete(&automation, mode, &db, &key)? }),
             "count" => json!(engine.db_count(&automation, mode, &db)?),
-            "list" => json!(engine.db_list(&automation, mode, &db, &prefix, limit, None)?.items),
-            other => return Err(crate::Error::Invalid(format!("op: unknown operation `{other}`; use get, put, delete, list or count"))),
+            "list" => json!(
+                engine
+                    .db_list(&automation, mode, &db, &prefix, limit, None)?
+                    .items
+            ),
+            other => {
+                return Err(crate::Error::Invalid(format!(
+                    "op: unknown operation `{other}`; use get, put, delete, list or count"
+                )));
+            }
         })
     })
     .await;
@@ -188,8 +252,18 @@ async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
     }
 }
 
-async fn code(ctx: &StepContext, step: &Step, timeout_ms: u64, logs: &mut Vec<String>) -> Result<Value, String> {
-    let source = step.config.get("source").and_then(Value::as_str).unwrap_or("").to_string();
+async fn code(
+    ctx: &StepContext,
+    step: &Step,
+    timeout_ms: u64,
+    logs: &mut Vec<String>,
+) -> Result<Value, String> {
+    let source = step
+        .config
+        .get("source")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let input = json!({
         "trigger": ctx.scope.get("trigger"),
         "steps": ctx.scope.get("steps"),
@@ -197,7 +271,9 @@ async fn code(ctx: &StepContext, step: &Step, timeout_ms: u64, logs: &mut Vec<St
     });
     let mut limits = crate::sandbox::CodeLimits::default();
     limits.timeout = limits.timeout.min(Duration::from_millis(timeout_ms));
-    let done = tokio::task::spawn_blocking(move || crate::sandbox::run_code(&source, &input, &limits)).await;
+    let done =
+        tokio::task::spawn_blocking(move || crate::sandbox::run_code(&source, &input, &limits))
+            .await;
     match done {
         Ok(Ok(out)) => {
             *logs = out.logs;
@@ -216,7 +292,14 @@ pub fn header_map(v: Option<&Value>) -> BTreeMap<String, String> {
     v.and_then(Value::as_object)
         .map(|o| {
             o.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default()

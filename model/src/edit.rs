@@ -95,9 +95,9 @@ impl Composer {
 
     pub fn position_of(&self, name: &str) -> Option<Position> {
         if name == TRIGGER {
-            return self.trigger_position.clone();
+            return self.trigger_position;
         }
-        self.step(name).and_then(|s| s.position.clone())
+        self.step(name).and_then(|s| s.position)
     }
 
     pub fn set_position(&mut self, name: &str, p: Position) {
@@ -141,11 +141,11 @@ impl Composer {
             *row += 1;
             out.insert(name.to_string(), p);
         };
-        place(TRIGGER, self.trigger_position.clone(), 0);
+        place(TRIGGER, self.trigger_position, 0);
         let max_col = depth.values().copied().max().unwrap_or(0);
         for s in &self.steps {
             let col = depth.get(s.name.as_str()).copied().unwrap_or(max_col + 1);
-            place(&s.name, s.position.clone(), col.max(1));
+            place(&s.name, s.position, col.max(1));
         }
         out
     }

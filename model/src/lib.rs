@@ -4,9 +4,9 @@
 pub mod diff;
 pub mod document;
 pub mod edit;
-mod mode;
 pub mod expr;
 mod links;
+mod mode;
 pub mod names;
 pub mod problem;
 pub mod schedule;

@@ -29,11 +29,15 @@ pub async fn test_hook(
     let body: Value = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?
     };
-    let input = json!({ "method": method, "path": path, "headers": headers, "query": query, "body": body });
-    let (handle, responds) =
-        blocking(&engine, move |e| e.start_webhook_run(&automation, &composer, Mode::Test, &method, input)).await?;
+    let input =
+        json!({ "method": method, "path": path, "headers": headers, "query": query, "body": body });
+    let (handle, responds) = blocking(&engine, move |e| {
+        e.start_webhook_run(&automation, &composer, Mode::Test, &method, input)
+    })
+    .await?;
     if !responds {
         return Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": handle.id }))).into_response());
     }
@@ -65,7 +69,10 @@ fn respond(r: engine::runner::Responded) -> Response {
         other => (status, Json(other.clone())).into_response(),
     };
     for (k, v) in r.headers {
-        if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
             resp.headers_mut().insert(k, v);
         }
     }
@@ -79,7 +86,10 @@ fn headers_json(h: &HeaderMap) -> Value {
         if matches!(k.as_str(), "authorization" | "cookie") {
             continue;
         }
-        out.insert(k.to_string(), Value::String(v.to_str().unwrap_or("").to_string()));
+        out.insert(
+            k.to_string(),
+            Value::String(v.to_str().unwrap_or("").to_string()),
+        );
     }
     Value::Object(out)
 }

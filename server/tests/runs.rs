@@ -54,25 +54,73 @@ async fn the_test_webhook_runs_the_draft_and_answers_with_the_respond_step() {
         .unwrap();
     assert_eq!(r.status(), 201);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body, json!({"id": "a1", "total": 6, "note": "{{ secrets.X }} {{ 1+1 }}"}), "data is never rendered again");
+    assert_eq!(
+        body,
+        json!({"id": "a1", "total": 6, "note": "{{ secrets.X }} {{ 1+1 }}"}),
+        "data is never rendered again"
+    );
 
     // The record is in the test database, readable over REST.
-    let rec: Value = c.get(s.url("/api/v1/automations/shop/databases/test/orders/records/a1")).send().await.unwrap().json().await.unwrap();
+    let rec: Value = c
+        .get(s.url("/api/v1/automations/shop/databases/test/orders/records/a1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(rec["value"]["total"], 6);
-    let dbs: Value = c.get(s.url("/api/v1/automations/shop/databases/test")).send().await.unwrap().json().await.unwrap();
+    let dbs: Value = c
+        .get(s.url("/api/v1/automations/shop/databases/test"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(dbs["items"][0]["name"], "orders");
     assert_eq!(dbs["items"][0]["count"], 1);
-    let live: Value = c.get(s.url("/api/v1/automations/shop/databases/live")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(live["items"], json!([]), "test runs never touch live databases");
+    let live: Value = c
+        .get(s.url("/api/v1/automations/shop/databases/live"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        live["items"],
+        json!([]),
+        "test runs never touch live databases"
+    );
 
     // The run is recorded with every step.
-    let runs: Value = c.get(s.url("/api/v1/automations/shop/runs?mode=test")).send().await.unwrap().json().await.unwrap();
+    let runs: Value = c
+        .get(s.url("/api/v1/automations/shop/runs?mode=test"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = runs["items"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(runs["items"][0]["status"], "succeeded");
-    let run: Value = c.get(s.url(&format!("/api/v1/runs/{id}"))).send().await.unwrap().json().await.unwrap();
+    let run: Value = c
+        .get(s.url(&format!("/api/v1/runs/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(run["source"], "webhook");
     assert_eq!(run["input"]["body"]["id"], "a1");
-    let steps: Vec<&str> = run["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    let steps: Vec<&str> = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
     assert_eq!(steps, ["succeeded", "succeeded", "succeeded"]);
     assert_eq!(run["steps"][0]["output"]["total"], 6);
 }
@@ -82,11 +130,23 @@ async fn webhooks_without_respond_answer_202_and_bad_bodies_are_refused() {
     let s = Server::start();
     let c = setup(&s, orders_doc()).await;
     let plain = reqwest::Client::new();
-    let r = plain.post(s.url("/hooks/test/shop/fire")).json(&json!({"x": 1})).send().await.unwrap();
+    let r = plain
+        .post(s.url("/hooks/test/shop/fire"))
+        .json(&json!({"x": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["run_id"].as_str().unwrap().to_string();
+    let id = r.json::<Value>().await.unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // Durably queued before the answer: it can be read at once.
-    let run = c.get(s.url(&format!("/api/v1/runs/{id}"))).send().await.unwrap();
+    let run = c
+        .get(s.url(&format!("/api/v1/runs/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(run.status(), 200);
 
     let r = plain
@@ -98,14 +158,34 @@ async fn webhooks_without_respond_answer_202_and_bad_bodies_are_refused() {
         .unwrap();
     assert_eq!(r.status(), 400);
     let e: Value = r.json().await.unwrap();
-    assert!(e["error"]["message"].as_str().unwrap().contains("malformed JSON"), "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("malformed JSON"),
+        "{e}"
+    );
 
     let big = vec![b' '; 11 << 20];
-    let r = plain.post(s.url("/hooks/test/shop/fire")).body(big).send().await.unwrap();
+    let r = plain
+        .post(s.url("/hooks/test/shop/fire"))
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
-    let r = plain.post(s.url("/hooks/test/shop/nope")).json(&json!({})).send().await.unwrap();
+    let r = plain
+        .post(s.url("/hooks/test/shop/nope"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let r = plain.get(s.url("/hooks/test/shop/fire")).send().await.unwrap();
+    let r = plain
+        .get(s.url("/hooks/test/shop/fire"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422, "the composer takes POST");
 }
 
@@ -123,7 +203,10 @@ async fn runs_over_the_api_with_wait_and_live_databases_are_read_only() {
     let run: Value = r.json().await.unwrap();
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["source"], "api");
-    assert_eq!(run["input"]["body"]["id"], "s1", "without input a test run takes the sample");
+    assert_eq!(
+        run["input"]["body"]["id"], "s1",
+        "without input a test run takes the sample"
+    );
 
     let r = c
         .post(s.url("/api/v1/automations/shop/composers/orders/runs"))
@@ -158,7 +241,11 @@ async fn runs_over_the_api_with_wait_and_live_databases_are_read_only() {
     assert_eq!(r.status(), 403);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"]["code"], "live_read_only");
-    let r = c.delete(s.url("/api/v1/automations/shop/databases/test/orders/records/k1")).send().await.unwrap();
+    let r = c
+        .delete(s.url("/api/v1/automations/shop/databases/test/orders/records/k1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
 }
 
@@ -176,12 +263,22 @@ async fn a_run_cut_by_kill_9_is_interrupted_after_restart() {
         .await
         .unwrap();
     assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["run_id"].as_str().unwrap().to_string();
+    let id = r.json::<Value>().await.unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     s.kill9();
     let s = Server::start_in(&dir);
     let c = admin(&s).await;
-    let run: Value = c.get(s.url(&format!("/api/v1/runs/{id}"))).send().await.unwrap().json().await.unwrap();
+    let run: Value = c
+        .get(s.url(&format!("/api/v1/runs/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(run["status"], "interrupted", "{run}");
     assert!(run["error"].as_str().unwrap().contains("server stopped"));
 }

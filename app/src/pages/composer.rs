@@ -155,9 +155,20 @@ fn Editor(slug: Memo<String>) -> impl IntoView {
         if preview.with(Option::is_some) {
             return None;
         }
-        watch.current.get().filter(|r| r.composer == slug.get() && r.automation == store.automation.get())
+        watch
+            .current
+            .get()
+            .filter(|r| r.composer == slug.get() && r.automation == store.automation.get())
     });
-    let ctx = CanvasCtx::new(composer, read_only, selected, marks, problems, Some(store), run);
+    let ctx = CanvasCtx::new(
+        composer,
+        read_only,
+        selected,
+        marks,
+        problems,
+        Some(store),
+        run,
+    );
 
     // Preview changes what is shown: a selection of the other document would dangle.
     Effect::new(move |_| {

@@ -4,7 +4,8 @@
 
 use crate::Mode;
 use crate::api::{
-    CreateDatabase, DeleteRecord, ImportRecords, PutRecord, RecordItem, export_records, list_databases, list_records,
+    CreateDatabase, DeleteRecord, ImportRecords, PutRecord, RecordItem, export_records,
+    list_databases, list_records,
 };
 use crate::pages::frame::{LiveBanner, use_frame};
 use crate::pages::runs::JsonView;
@@ -15,14 +16,30 @@ use leptos::task::spawn_local;
 #[component]
 pub fn DatabasesPage() -> impl IntoView {
     let frame = use_frame();
-    let editable = move || frame.mode.get() == Mode::Test && frame.data.get().and_then(|d| d.ok()).is_some_and(|d| d.me.can_edit());
+    let editable = move || {
+        frame.mode.get() == Mode::Test
+            && frame
+                .data
+                .get()
+                .and_then(|d| d.ok())
+                .is_some_and(|d| d.me.can_edit())
+    };
     let create = ServerAction::<CreateDatabase>::new();
     let put = ServerAction::<PutRecord>::new();
     let delete = ServerAction::<DeleteRecord>::new();
     let import = ServerAction::<ImportRecords>::new();
     let selected = RwSignal::new(None::<String>);
     let dbs = Resource::new(
-        move || (frame.automation.get(), frame.mode.get(), create.version().get(), put.version().get(), delete.version().get(), import.version().get()),
+        move || {
+            (
+                frame.automation.get(),
+                frame.mode.get(),
+                create.version().get(),
+                put.version().get(),
+                delete.version().get(),
+                import.version().get(),
+            )
+        },
         |(a, m, ..)| list_databases(a, m),
     );
     view! {
@@ -87,7 +104,18 @@ fn Records(
     let cursor = RwSignal::new(None::<String>);
     let database = db.clone();
     let page = Resource::new(
-        move || (frame.automation.get(), frame.mode.get(), database.clone(), prefix.get(), cursor.get(), put.version().get(), delete.version().get(), import.version().get()),
+        move || {
+            (
+                frame.automation.get(),
+                frame.mode.get(),
+                database.clone(),
+                prefix.get(),
+                cursor.get(),
+                put.version().get(),
+                delete.version().get(),
+                import.version().get(),
+            )
+        },
         |(a, m, d, p, c, ..)| list_records(a, m, d, p, c),
     );
     let editing = RwSignal::new(None::<(String, String)>);
@@ -95,9 +123,17 @@ fn Records(
     let export = {
         let db = db.clone();
         move |_| {
-            let (a, m, d) = (frame.automation.get_untracked(), frame.mode.get_untracked(), db.clone());
+            let (a, m, d) = (
+                frame.automation.get_untracked(),
+                frame.mode.get_untracked(),
+                db.clone(),
+            );
             spawn_local(async move {
-                exported.set(Some(export_records(a, m, d).await.unwrap_or_else(|e| crate::ui::error_text(&e))));
+                exported.set(Some(
+                    export_records(a, m, d)
+                        .await
+                        .unwrap_or_else(|e| crate::ui::error_text(&e)),
+                ));
             });
         }
     };

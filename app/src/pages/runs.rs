@@ -9,7 +9,14 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde_json::Value;
 
-const STATUSES: [&str; 6] = ["queued", "running", "succeeded", "failed", "interrupted", "cancelled"];
+const STATUSES: [&str; 6] = [
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "interrupted",
+    "cancelled",
+];
 
 #[component]
 pub fn RunsPage() -> impl IntoView {
@@ -21,11 +28,30 @@ pub fn RunsPage() -> impl IntoView {
     let cursor = RwSignal::new(None::<String>);
     let refresh = RwSignal::new(0u32);
     let page = Resource::new(
-        move || (frame.automation.get(), frame.mode.get(), composer.get(), status.get(), cursor.get(), refresh.get()),
+        move || {
+            (
+                frame.automation.get(),
+                frame.mode.get(),
+                composer.get(),
+                status.get(),
+                cursor.get(),
+                refresh.get(),
+            )
+        },
         |(a, m, c, s, cur, _)| list_runs(a, m, Some(c), Some(s), cur),
     );
     let composers = move || {
-        frame.data.get().and_then(|d| d.ok()).map(|d| d.composers.into_iter().map(|c| (c.slug, c.name)).collect::<Vec<_>>()).unwrap_or_default()
+        frame
+            .data
+            .get()
+            .and_then(|d| d.ok())
+            .map(|d| {
+                d.composers
+                    .into_iter()
+                    .map(|c| (c.slug, c.name))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
     };
     let reset = move || {
         cursors.set(vec![]);
@@ -244,7 +270,8 @@ fn json_node(key: Option<String>, value: Value, depth: usize) -> AnyView {
                 Value::Bool(_) => "json-bool",
                 _ => "json-null",
             };
-            view! { <div class="json-leaf">{label}<span class=cls>{other.to_string()}</span></div> }.into_any()
+            view! { <div class="json-leaf">{label}<span class=cls>{other.to_string()}</span></div> }
+                .into_any()
         }
     }
 }

@@ -17,14 +17,21 @@ use serde_json::{Value, json};
 pub fn routes() -> Router<Engine> {
     Router::new()
         .route("/automations/{a}/databases/{mode}", get(list))
-        .route("/automations/{a}/databases/{mode}/{db}/records", get(records))
+        .route(
+            "/automations/{a}/databases/{mode}/{db}/records",
+            get(records),
+        )
         .route(
             "/automations/{a}/databases/{mode}/{db}/records/{key}",
             get(one).put(put).delete(delete),
         )
 }
 
-async fn list(State(engine): State<Engine>, auth: Authed, Path((a, mode)): Path<(String, Mode)>) -> ApiResult<Json<Value>> {
+async fn list(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path((a, mode)): Path<(String, Mode)>,
+) -> ApiResult<Json<Value>> {
     auth.require(Role::Viewer)?;
     let dbs = blocking(&engine, move |e| {
         e.get_automation(&a)?;
@@ -50,7 +57,14 @@ async fn records(
 ) -> ApiResult<Json<Value>> {
     auth.require(Role::Viewer)?;
     let p = blocking(&engine, move |e| {
-        e.db_list(&a, mode, &db, &q.prefix, q.limit.unwrap_or(50), q.cursor.as_deref())
+        e.db_list(
+            &a,
+            mode,
+            &db,
+            &q.prefix,
+            q.limit.unwrap_or(50),
+            q.cursor.as_deref(),
+        )
     })
     .await?;
     Ok(Json(json!(p)))

@@ -48,9 +48,16 @@ async fn start(
     Path((a, c)): Path<(String, String)>,
     JsonBody(body): JsonBody<StartRun>,
 ) -> ApiResult<Response> {
-    auth.require(if body.mode == Mode::Live { Role::Admin } else { Role::Editor })?;
+    auth.require(if body.mode == Mode::Live {
+        Role::Admin
+    } else {
+        Role::Editor
+    })?;
     let source = RunSource::Api;
-    let handle = blocking(&engine, move |e| e.start_composer_run(&a, &c, body.mode, source, body.input)).await?;
+    let handle = blocking(&engine, move |e| {
+        e.start_composer_run(&a, &c, body.mode, source, body.input)
+    })
+    .await?;
     if !body.wait {
         return Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": handle.id }))).into_response());
     }
@@ -60,7 +67,11 @@ async fn start(
     Ok(Json(json!(run)).into_response())
 }
 
-async fn one(State(engine): State<Engine>, auth: Authed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn one(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     auth.require(Role::Viewer)?;
     let run = blocking(&engine, move |e| e.get_run(&id)).await?;
     Ok(Json(json!(run)))
@@ -105,7 +116,11 @@ async fn list(
 }
 
 /// The run now, then every change, until it finishes.
-async fn events(State(engine): State<Engine>, auth: Authed, Path(id): Path<String>) -> ApiResult<Response> {
+async fn events(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     auth.require(Role::Viewer)?;
     // Subscribe before reading, so no change between the two is missed.
     let rx = engine.subscribe_runs();
@@ -115,24 +130,29 @@ async fn events(State(engine): State<Engine>, auth: Authed, Path(id): Path<Strin
     };
     let done = first.status.is_finished();
     let first = Event::default().json_data(&first).unwrap_or_default();
-    let stream = futures_util::stream::unfold((Some(first), rx, done, id), |(pending, mut rx, done, id)| async move {
-        if let Some(ev) = pending {
-            return Some((Ok::<_, Infallible>(ev), (None, rx, done, id)));
-        }
-        if done {
-            return None;
-        }
-        loop {
-            match rx.recv().await {
-                Ok(run) if run.id == id => {
-                    let finished = run.status.is_finished();
-                    let ev = Event::default().json_data(run.as_ref()).unwrap_or_default();
-                    return Some((Ok(ev), (None, rx, finished, id)));
-                }
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(_) => return None,
+    let stream = futures_util::stream::unfold(
+        (Some(first), rx, done, id),
+        |(pending, mut rx, done, id)| async move {
+            if let Some(ev) = pending {
+                return Some((Ok::<_, Infallible>(ev), (None, rx, done, id)));
             }
-        }
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+            if done {
+                return None;
+            }
+            loop {
+                match rx.recv().await {
+                    Ok(run) if run.id == id => {
+                        let finished = run.status.is_finished();
+                        let ev = Event::default().json_data(run.as_ref()).unwrap_or_default();
+                        return Some((Ok(ev), (None, rx, finished, id)));
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return None,
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
