@@ -161,7 +161,7 @@ impl CanvasCtx {
     }
 
     /// Client (screen) coordinates to canvas world coordinates.
-    fn to_world(&self, cx: f64, cy: f64) -> (f64, f64) {
+    fn world_point(&self, cx: f64, cy: f64) -> (f64, f64) {
         let (l, t, _, _) = self.rect().unwrap_or_default();
         let v = self.view.get_untracked();
         ((cx - l - v.x) / v.z, (cy - t - v.y) / v.z)
@@ -269,10 +269,10 @@ impl CanvasCtx {
 
     pub fn delete_selection(&self) {
         match self.selected.get_untracked() {
-            Selection::Node(n) if n != TRIGGER => {
-                if self.edit_composer(None, |c| c.remove_step(&n)).is_some() {
-                    self.selected.set(Selection::None);
-                }
+            Selection::Node(n)
+                if n != TRIGGER && self.edit_composer(None, |c| c.remove_step(&n)).is_some() =>
+            {
+                self.selected.set(Selection::None);
             }
             Selection::Link(from, to, port) => {
                 let removed = self.edit_composer(None, |c| {
@@ -342,7 +342,7 @@ pub fn Canvas(ctx: CanvasCtx) -> impl IntoView {
                     }
                 }
                 Gesture::Link { from, port, .. } => {
-                    let (wx, wy) = ctx.to_world(cx, cy);
+                    let (wx, wy) = ctx.world_point(cx, cy);
                     gesture.set(Gesture::Link { from, port, wx, wy });
                 }
             }
@@ -361,7 +361,7 @@ pub fn Canvas(ctx: CanvasCtx) -> impl IntoView {
                     sig.set(None);
                 }
                 Gesture::Link { from, port, .. } => {
-                    let (wx, wy) = ctx.to_world(ev.client_x() as f64, ev.client_y() as f64);
+                    let (wx, wy) = ctx.world_point(ev.client_x() as f64, ev.client_y() as f64);
                     if let Some(to) = ctx.node_at(wx, wy) {
                         ctx.edit_composer(None, |c| c.add_link(&from, &to, port.as_deref()));
                     }
@@ -523,7 +523,7 @@ fn port_down(
             return;
         }
         ev.stop_propagation();
-        let (wx, wy) = ctx.to_world(ev.client_x() as f64, ev.client_y() as f64);
+        let (wx, wy) = ctx.world_point(ev.client_x() as f64, ev.client_y() as f64);
         ctx.gesture.set(Gesture::Link {
             from: from.clone(),
             port: port.map(String::from),

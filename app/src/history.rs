@@ -27,7 +27,7 @@ pub fn RevisionHistory(
                 store.automation.get(),
                 name.version().get(),
                 refresh.get(),
-                store.version.get() / 1,
+                store.version.get(),
             )
         },
         |(a, _, _, _)| list_revisions(a),

@@ -13,10 +13,15 @@ pub struct RunWatch {
 }
 
 #[cfg(feature = "hydrate")]
+type Followed = (
+    web_sys::EventSource,
+    wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>,
+);
+
+#[cfg(feature = "hydrate")]
 thread_local! {
     /// The open event stream and its handler; replaced when another run is followed.
-    static SOURCE: std::cell::RefCell<Option<(web_sys::EventSource, wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>)>> =
-        const { std::cell::RefCell::new(None) };
+    static SOURCE: std::cell::RefCell<Option<Followed>> = const { std::cell::RefCell::new(None) };
 }
 
 impl RunWatch {

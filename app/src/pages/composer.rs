@@ -316,7 +316,7 @@ fn AddStep(ctx: CanvasCtx) -> impl IntoView {
                 .map(|c| free_spot(c, &ctx.selected.get_untracked()))
         });
         let Some(at) = at else { return };
-        if let Some(name) = ctx.edit_composer(None, |c| c.add_step(kind, Some(at.clone()))) {
+        if let Some(name) = ctx.edit_composer(None, |c| c.add_step(kind, Some(at))) {
             ctx.selected.set(Selection::Node(name));
             ctx.reveal(&at);
         }
