@@ -362,11 +362,8 @@ async fn execute(
                             .unwrap_or(false),
                     );
                 }
-                if kind == Some(StepKind::Respond)
-                    && let Some(tx) = respond_tx.take()
-                {
-                    let _ = tx.send(steps::responded_of(&output));
-                }
+                let responded =
+                    (kind == Some(StepKind::Respond)).then(|| steps::responded_of(&output));
                 outputs.insert(name.clone(), output.clone());
                 status.insert(name.clone(), StepStatus::Succeeded);
                 set_step(&mut run, &name, |s| {
@@ -378,6 +375,15 @@ async fn execute(
                     s.finished_at = Some(finished_at);
                 });
                 run.last_finished_step = Some(name.clone());
+                if let Some(r) = responded
+                    && let Some(tx) = respond_tx.take()
+                {
+                    // The caller hears the answer only once the run so far is on disk.
+                    let (e2, r2) = (engine.clone(), run.clone());
+                    let _ = tokio::task::spawn_blocking(move || e2.record(&r2, true)).await;
+                    let _ = tx.send(r);
+                    continue;
+                }
             }
             Err(message) => {
                 let cont = outcome.on_error_continue;

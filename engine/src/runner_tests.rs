@@ -173,8 +173,9 @@ async fn code_steps_get_input_and_log() {
 #[tokio::test]
 async fn respond_reaches_the_waiting_caller() {
     let e = engine_with(composer(
-        json!([{"name": "reply", "kind": "respond", "config": {"status": 201, "body": {"id": "{{ trigger.x }}"}}}]),
-        json!([{"from": "trigger", "to": "reply"}]),
+        json!([{"name": "first", "kind": "transform", "config": {"value": "{{ trigger.x }}"}},
+               {"name": "reply", "kind": "respond", "config": {"status": 201, "body": {"id": "{{ steps.first }}"}}}]),
+        json!([{"from": "trigger", "to": "first"}, {"from": "first", "to": "reply"}]),
     ));
     let h = e
         .start_composer_run("orders", "c", Mode::Test, RunSource::Webhook, None)

@@ -230,8 +230,16 @@ async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
             "get" => engine
                 .db_get(&automation, mode, &db, &key)?
                 .unwrap_or(Value::Null),
-            "put" => engine.db_put(&automation, mode, &db, &key, value)?,
-            "delete" => json!({ "deleted": engine.db_delete(&automation, mode, &db, &key)? }),
+            "put" => {
+                let now = engine.now();
+                engine.run_write(|w| {
+                    crate::databases::put_in(w, &automation, mode, &db, &key, &value, now)
+                })?;
+                value
+            }
+            "delete" => json!({
+                "deleted": engine.run_write(|w| crate::databases::delete_in(w, &automation, mode, &db, &key))?
+            }),
             "count" => json!(engine.db_count(&automation, mode, &db)?),
             "list" => json!(
                 engine

@@ -121,6 +121,21 @@ impl Engine {
         &self.inner.db
     }
 
+    /// A write made by a running step. It skips its own fsync: the run writer's next commit
+    /// (a few milliseconds later, and before the step's result is acknowledged) makes it
+    /// durable, and a crash before that loses the write and the step's record together.
+    pub(crate) fn run_write<R>(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<R>,
+    ) -> Result<R> {
+        let mut w = self.db().begin_write()?;
+        w.set_durability(redb::Durability::None)
+            .map_err(|e| Error::Storage(e.to_string()))?;
+        let r = f(&w)?;
+        w.commit()?;
+        Ok(r)
+    }
+
     pub(crate) fn runs(&self) -> &crate::runs::RunWriter {
         &self.inner.run_writer
     }
