@@ -1109,12 +1109,13 @@ mod tests {
         Renderer::default().eval_condition(expr, &ctx())
     }
 
-    /// Runs a hostile input: it must come back (error or harmless output) within a second.
+    /// Runs a hostile input: it must come back (error or harmless output), not hang. The bound
+    /// is generous because test machines are noisy; a hang would take far longer.
     fn probe(template: &str) -> Result<Value, ExprError> {
         let start = Instant::now();
         let result = render_str(template);
         let took = start.elapsed();
-        assert!(took < Duration::from_secs(1), "{template:?} took {took:?}");
+        assert!(took < Duration::from_secs(15), "{template:?} took {took:?}");
         result
     }
 

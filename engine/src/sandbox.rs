@@ -966,7 +966,7 @@ mod tests {
             let e = error(source, &limits);
             let elapsed = started.elapsed();
             assert_eq!(e.message, "the code ran longer than 300 ms", "{source}");
-            assert!(elapsed < Duration::from_secs(1), "{source}: {elapsed:?}");
+            assert!(elapsed < Duration::from_secs(5), "{source}: {elapsed:?}");
         }
         let e = error("console.log('spinning'); for (;;) {}", &limits);
         assert_eq!(e.logs, vec!["spinning"]);
@@ -1113,7 +1113,7 @@ mod tests {
         assert_eq!(e.message, "the code ran longer than 200 ms");
         assert_eq!(e.logs, vec!["before"]);
         assert!(elapsed >= Duration::from_millis(1200), "{elapsed:?}");
-        assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
         assert_healthy();
     }
 
@@ -1126,7 +1126,7 @@ mod tests {
             &CodeLimits::default(),
         );
         assert!(e.message.starts_with("TypeError: "), "{e}");
-        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]
