@@ -339,15 +339,15 @@ fn ConnectionField(ctx: CanvasCtx, step: String) -> impl IntoView {
 }
 
 /// JSON edited as text: parse errors are shown inline and the last valid value is kept.
+/// JSON edited as text: parse errors are shown inline and the last valid value is kept.
+/// `on_value` gets `None` when the text is emptied.
 #[component]
-fn JsonField(
-    ctx: CanvasCtx,
-    step: String,
-    key: &'static str,
+fn JsonEditor(
     label: &'static str,
+    hint: &'static str,
+    value: Memo<Value>,
+    on_value: impl Fn(Option<Value>) + Send + Sync + 'static,
 ) -> impl IntoView {
-    let s2 = step.clone();
-    let value = Memo::new(move |_| config_value(ctx, &s2, key));
     let pretty = |v: &Value| {
         if v.is_null() {
             String::new()
@@ -373,7 +373,7 @@ fn JsonField(
     let rows = move || text.with(|t| t.lines().count().clamp(3, 16));
     view! {
         <label class="field">
-            <span>{label}<span class="muted small">" · JSON"</span></span>
+            <span>{label}<span class="muted small">{hint}</span></span>
             <textarea class="mono" spellcheck="false" rows=rows prop:value=move || text.get()
                 aria-invalid=move || error.get().is_some().to_string()
                 on:input=move |ev| {
@@ -381,19 +381,33 @@ fn JsonField(
                     text.set(t.clone());
                     if t.trim().is_empty() {
                         error.set(None);
-                        set_config(ctx, &step, key, None);
+                        on_value(None);
                         return;
                     }
                     match serde_json::from_str::<Value>(&t) {
                         Ok(v) => {
                             error.set(None);
-                            set_config(ctx, &step, key, Some(v));
+                            on_value(Some(v));
                         }
                         Err(e) => error.set(Some(format!("Invalid JSON: {e}"))),
                     }
                 }></textarea>
         </label>
         {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+    }
+}
+
+#[component]
+fn JsonField(
+    ctx: CanvasCtx,
+    step: String,
+    key: &'static str,
+    label: &'static str,
+) -> impl IntoView {
+    let s2 = step.clone();
+    let value = Memo::new(move |_| config_value(ctx, &s2, key));
+    view! {
+        <JsonEditor label hint=" · JSON" value on_value=move |v| set_config(ctx, &step, key, v)/>
     }
 }
 
@@ -714,43 +728,14 @@ fn SampleField(ctx: CanvasCtx, trigger: Memo<Option<Trigger>>) -> impl IntoView 
                 .unwrap_or(Value::Null)
         })
     });
-    let pretty = |v: &Value| {
-        if v.is_null() {
-            String::new()
-        } else {
-            serde_json::to_string_pretty(v).unwrap_or_default()
-        }
+    let on_value = move |v: Option<Value>| {
+        let v = v.unwrap_or(Value::Null);
+        ctx.edit_composer(Some("trigger.sample"), move |c| match &mut c.trigger {
+            Trigger::Manual { sample } | Trigger::Webhook { sample, .. } => *sample = v,
+            Trigger::Schedule { .. } => {}
+        });
     };
-    let text = RwSignal::new(pretty(&value.get_untracked()));
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        let v = value.get();
-        let same = serde_json::from_str::<Value>(&text.get_untracked())
-            .map(|t| t == v)
-            .unwrap_or(false);
-        if !same && error.get_untracked().is_none() {
-            text.set(pretty(&v));
-        }
-    });
     view! {
-        <label class="field">
-            <span>"Sample input"<span class="muted small">" · JSON, what a test run receives"</span></span>
-            <textarea class="mono" spellcheck="false" rows="8" prop:value=move || text.get()
-                on:input=move |ev| {
-                    let t = event_target_value(&ev);
-                    text.set(t.clone());
-                    match serde_json::from_str::<Value>(if t.trim().is_empty() { "null" } else { &t }) {
-                        Ok(v) => {
-                            error.set(None);
-                            ctx.edit_composer(Some("trigger.sample"), move |c| match &mut c.trigger {
-                                Trigger::Manual { sample } | Trigger::Webhook { sample, .. } => *sample = v,
-                                Trigger::Schedule { .. } => {}
-                            });
-                        }
-                        Err(e) => error.set(Some(format!("Invalid JSON: {e}"))),
-                    }
-                }></textarea>
-        </label>
-        {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+        <JsonEditor label="Sample input" hint=" · JSON, what a test run receives" value on_value/>
     }
 }

@@ -92,3 +92,51 @@ pub fn EmptyState(title: String, children: Children) -> impl IntoView {
         </div>
     }
 }
+
+/// Cursor paging: the cursor of the page shown and those of the pages before it, so that
+/// going back needs no server support.
+#[derive(Clone, Copy)]
+pub struct Paging {
+    pub cursor: RwSignal<Option<String>>,
+    before: RwSignal<Vec<Option<String>>>,
+}
+
+impl Paging {
+    pub fn new() -> Paging {
+        Paging {
+            cursor: RwSignal::new(None),
+            before: RwSignal::new(vec![]),
+        }
+    }
+
+    /// Back to the first page (the filter changed).
+    pub fn reset(&self) {
+        self.before.set(vec![]);
+        self.cursor.set(None);
+    }
+}
+
+impl Default for Paging {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The two buttons under a paged table.
+#[component]
+pub fn Pager(
+    paging: Paging,
+    next: Option<String>,
+    back: &'static str,
+    forward: &'static str,
+) -> impl IntoView {
+    let Paging { cursor, before } = paging;
+    view! {
+        <div class="row pager">
+            <button class="btn" type="button" disabled=move || before.with(Vec::is_empty)
+                on:click=move |_| { let prev = before.try_update(|c| c.pop()).flatten().flatten(); cursor.set(prev); }>{back}</button>
+            <button class="btn" type="button" disabled=next.is_none()
+                on:click=move |_| { let cur = cursor.get_untracked(); before.update(|c| c.push(cur)); cursor.set(next.clone()); }>{forward}</button>
+        </div>
+    }
+}

@@ -1,7 +1,7 @@
 //! The `http` step: a request with the connection's base URL and headers, a timeout from the
 //! step, redirects capped, and the response body capped at [`MAX_RESPONSE_BYTES`].
 
-use crate::steps::{MAX_RESPONSE_BYTES, StepContext, header_map};
+use crate::steps::{MAX_RESPONSE_BYTES, StepContext, header_map, text_of};
 use serde_json::{Value, json};
 
 fn client() -> &'static reqwest::Client {
@@ -62,17 +62,7 @@ pub async fn call(ctx: &StepContext, input: &Value) -> Result<Value, String> {
         req = req.header(k, v);
     }
     if let Some(q) = input.get("query").and_then(Value::as_object) {
-        let pairs: Vec<(String, String)> = q
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| v.to_string()),
-                )
-            })
-            .collect();
+        let pairs: Vec<(String, String)> = q.iter().map(|(k, v)| (k.clone(), text_of(v))).collect();
         req = req.query(&pairs);
     }
     match input.get("body") {

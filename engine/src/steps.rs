@@ -187,37 +187,13 @@ fn respond(input: &Value) -> Result<Value, String> {
 pub fn responded_of(output: &Value) -> Responded {
     Responded {
         status: output.get("status").and_then(Value::as_u64).unwrap_or(200) as u16,
-        headers: output
-            .get("headers")
-            .and_then(Value::as_object)
-            .map(|h| {
-                h.iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            v.as_str()
-                                .map(String::from)
-                                .unwrap_or_else(|| v.to_string()),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        headers: header_map(output.get("headers")),
         body: output.get("body").cloned().unwrap_or(Value::Null),
     }
 }
 
 async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
-    let text = |k: &str| {
-        input
-            .get(k)
-            .map(|v| {
-                v.as_str()
-                    .map(String::from)
-                    .unwrap_or_else(|| v.to_string())
-            })
-            .unwrap_or_default()
-    };
+    let text = |k: &str| input.get(k).map(text_of).unwrap_or_default();
     let op = text("op");
     let db = text("database");
     let key = text("key");
@@ -295,20 +271,16 @@ async fn code(
     }
 }
 
+/// A JSON value as text: strings as they are, anything else as JSON.
+pub fn text_of(v: &Value) -> String {
+    v.as_str()
+        .map(String::from)
+        .unwrap_or_else(|| v.to_string())
+}
+
 /// Headers as a flat string map (JSON objects of strings; other values are stringified).
 pub fn header_map(v: Option<&Value>) -> BTreeMap<String, String> {
     v.and_then(Value::as_object)
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str()
-                            .map(String::from)
-                            .unwrap_or_else(|| v.to_string()),
-                    )
-                })
-                .collect()
-        })
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), text_of(v))).collect())
         .unwrap_or_default()
 }

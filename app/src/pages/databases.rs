@@ -100,8 +100,8 @@ fn Records(
 ) -> impl IntoView {
     let frame = use_frame();
     let prefix = RwSignal::new(String::new());
-    let cursors = RwSignal::new(Vec::<Option<String>>::new());
-    let cursor = RwSignal::new(None::<String>);
+    let paging = crate::ui::Paging::new();
+    let cursor = paging.cursor;
     let database = db.clone();
     let page = Resource::new(
         move || {
@@ -145,7 +145,7 @@ fn Records(
                 <button class="btn" type="button" on:click=export>"Export JSON Lines"</button></div>
             <label class="field"><span>"Key prefix"</span>
                 <input class="mono" placeholder="search by key prefix" prop:value=move || prefix.get()
-                    on:input=move |ev| { prefix.set(event_target_value(&ev)); cursors.set(vec![]); cursor.set(None); }/></label>
+                    on:input=move |ev| { prefix.set(event_target_value(&ev)); paging.reset(); }/></label>
             <Show when=move || editable.get()>
                 <button class="btn" type="button" on:click=move |_| editing.set(Some((String::new(), "{}".into())))>"New record"</button>
             </Show>
@@ -180,12 +180,7 @@ fn Records(
                                     {p.items.into_iter().map(|rec| view! { <RecordRow rec db=db.clone() editable editing delete/> }).collect_view()}
                                 </tbody>
                             </table>
-                            <div class="row pager">
-                                <button class="btn" type="button" disabled=move || cursors.with(Vec::is_empty)
-                                    on:click=move |_| { let prev = cursors.try_update(|c| c.pop()).flatten().flatten(); cursor.set(prev); }>"Previous"</button>
-                                <button class="btn" type="button" disabled=next.is_none()
-                                    on:click=move |_| { let cur = cursor.get_untracked(); cursors.update(|c| c.push(cur)); cursor.set(next.clone()); }>"Next"</button>
-                            </div>
+                            <crate::ui::Pager paging next=next back="Previous" forward="Next"/>
                         }.into_any()
                     }
                     Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),

@@ -23,9 +23,8 @@ pub fn RunsPage() -> impl IntoView {
     let frame = use_frame();
     let composer = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
-    // The cursors of the pages before this one, so Back works.
-    let cursors = RwSignal::new(Vec::<Option<String>>::new());
-    let cursor = RwSignal::new(None::<String>);
+    let paging = crate::ui::Paging::new();
+    let cursor = paging.cursor;
     let refresh = RwSignal::new(0u32);
     let page = Resource::new(
         move || {
@@ -53,10 +52,7 @@ pub fn RunsPage() -> impl IntoView {
             })
             .unwrap_or_default()
     };
-    let reset = move || {
-        cursors.set(vec![]);
-        cursor.set(None);
-    };
+    let reset = move || paging.reset();
     view! {
         <LiveBanner/>
         <header class="page-header">
@@ -89,12 +85,7 @@ pub fn RunsPage() -> impl IntoView {
                         let next = p.next_cursor.clone();
                         view! {
                             <RunTable items=p.items/>
-                            <div class="row pager">
-                                <button class="btn" type="button" disabled=move || cursors.with(Vec::is_empty)
-                                    on:click=move |_| { let prev = cursors.try_update(|c| c.pop()).flatten().flatten(); cursor.set(prev); }>"Newer"</button>
-                                <button class="btn" type="button" disabled=next.is_none()
-                                    on:click=move |_| { let cur = cursor.get_untracked(); cursors.update(|c| c.push(cur)); cursor.set(next.clone()); }>"Older"</button>
-                            </div>
+                            <crate::ui::Pager paging next=next back="Newer" forward="Older"/>
                         }.into_any()
                     }
                     Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
