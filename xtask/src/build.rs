@@ -70,13 +70,9 @@ pub fn server_exe(profile: Profile) -> PathBuf {
     util::target_dir().join(profile.host_dir()).join("slipway")
 }
 
-/// Records which profile the current `target/site` was built with (for `bench`).
+/// Records which profile the current `target/site` was built with (a note for whoever looks).
 fn site_profile_marker() -> PathBuf {
     util::xtask_dir().join("site-profile")
-}
-
-pub fn site_profile() -> Option<String> {
-    fs::read_to_string(site_profile_marker()).ok()
 }
 
 pub fn build(profile: Profile) -> Result<()> {

@@ -27,7 +27,9 @@ commands:
   test [--no-e2e]                fmt, clippy, build, unit/integration tests, end-to-end tests
   test e2e [-- ARGS...]          build, then only the end-to-end tests (ARGS go to `playwright test`)
   dist                           release build, stripped executable in dist/slipway
-  bench [--no-build]             measure the budgets of PRODUCT.md §13 (builds dist first)
+  bench [--no-build] [GROUP...]  measure the budgets of PRODUCT.md §13 (builds dist first);
+                                 GROUPs: size, startup, editor, load (default: all). Env
+                                 SLIPWAY_BENCH_EXE=PATH measures that executable, building nothing
   help                           this text
 ";
 
@@ -44,6 +46,7 @@ enum Command {
     Dist,
     Bench {
         build: bool,
+        groups: Vec<String>,
     },
     Help,
 }
@@ -98,7 +101,20 @@ fn parse(args: &[String]) -> Result<Command> {
             playwright_args: passthrough,
         }),
         ("dist", []) => no_passthrough(Command::Dist)?,
-        ("bench", []) => no_passthrough(Command::Bench { build: !no_build })?,
+        ("bench", groups) => {
+            for g in groups {
+                if !bench::GROUPS.contains(g) {
+                    bail!(
+                        "unknown bench group `{g}` (one of {:?})\n\n{USAGE}",
+                        bench::GROUPS
+                    );
+                }
+            }
+            no_passthrough(Command::Bench {
+                build: !no_build,
+                groups: groups.iter().map(|g| g.to_string()).collect(),
+            })?
+        }
         ("help" | "-h" | "--help", _) => Command::Help,
         (_, []) => bail!("unknown command `{cmd}`\n\n{USAGE}"),
         (_, extra) => bail!("unexpected argument(s) {extra:?} for `{cmd}`\n\n{USAGE}"),
@@ -123,8 +139,8 @@ fn run(command: Command) -> Result<ExitCode> {
             });
         }
         Command::Dist => dist::dist().map(|_| ()),
-        Command::Bench { build } => {
-            let within = bench::bench(build)?;
+        Command::Bench { build, groups } => {
+            let within = bench::bench(build, &groups)?;
             return Ok(if within {
                 ExitCode::SUCCESS
             } else {
@@ -191,10 +207,19 @@ mod tests {
             })
         );
         assert_eq!(p(&["dist"]).unwrap(), Command::Dist);
-        assert_eq!(p(&["bench"]).unwrap(), Command::Bench { build: true });
         assert_eq!(
-            p(&["bench", "--no-build"]).unwrap(),
-            Command::Bench { build: false }
+            p(&["bench"]).unwrap(),
+            Command::Bench {
+                build: true,
+                groups: vec![]
+            }
+        );
+        assert_eq!(
+            p(&["bench", "--no-build", "load", "editor"]).unwrap(),
+            Command::Bench {
+                build: false,
+                groups: vec!["load".into(), "editor".into()]
+            }
         );
         assert_eq!(p(&[]).unwrap(), Command::Help);
     }
@@ -206,5 +231,6 @@ mod tests {
         assert!(p(&["test", "--release"]).is_err());
         assert!(p(&["test", "unit"]).is_err());
         assert!(p(&["dist", "--", "x"]).is_err());
+        assert!(p(&["bench", "speed"]).is_err());
     }
 }

@@ -7,18 +7,11 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{MIB, Row};
+use super::{ADMIN_ENV as ENV, MIB, POLL_EVERY, READY_TIMEOUT, Row, STOP_GRACE};
 use crate::process::Server;
 
-const READY_BUDGET: Duration = Duration::from_millis(300);
-const IDLE_RSS_BUDGET: u64 = 40 * MIB;
-const POLL_EVERY: Duration = Duration::from_millis(5);
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
-const STOP_GRACE: Duration = Duration::from_secs(35);
-const ENV: &[(&str, &str)] = &[
-    ("SLIPWAY_ADMIN_USER", "bench"),
-    ("SLIPWAY_ADMIN_PASSWORD", "bench-password-123"),
-];
+pub const READY_BUDGET: Duration = Duration::from_millis(300);
+pub const IDLE_RSS_BUDGET: u64 = 40 * MIB;
 
 pub fn rows(exe: &Path) -> Vec<Row> {
     match measure(exe) {
