@@ -39,9 +39,20 @@ const MAX_ITEMS: usize = 1_000_000;
 const WORK_PER_FUEL: u64 = 40;
 
 thread_local! {
-    /// (left, total) work of the render running on this thread; every render gets its own thread
+    /// (left, total) work of the render running on this thread; every render sets it afresh
     /// (see [`on_big_stack`]), so this is per call.
     static WORK: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    /// Whether this thread was started with [`RUNTIME_STACK_BYTES`] of stack.
+    static BIG_STACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The stack the server gives its runtime threads, enough for a render at the default fuel:
+/// renders on those threads run in place instead of on a thread of their own.
+pub const RUNTIME_STACK_BYTES: usize = 256 << 20;
+
+/// Called at the start of each runtime thread that was given [`RUNTIME_STACK_BYTES`].
+pub fn mark_thread_big_stack() {
+    BIG_STACK.with(|b| b.set(true));
 }
 
 /// Largest count `batch` and `slice` accept (they allocate it up front).
@@ -201,6 +212,9 @@ impl Renderer {
     /// `{{ expr }}` becomes the expression's typed value; other strings with template syntax
     /// render to strings; everything else is copied. Output is never rendered again.
     pub fn render_value(&self, template: &Value, ctx: &Value) -> Result<Value, ExprError> {
+        if !has_template(template) {
+            return Ok(template.clone());
+        }
         on_big_stack(self.limits.fuel, || {
             let mut walk = Walk {
                 renderer: self,
@@ -424,21 +438,35 @@ fn on_big_stack<T: Send>(
         WORK.with(|cell| cell.set((work, work)));
         f()
     };
+    let needed = usize::try_from(fuel)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(STACK_BYTES_PER_FUEL)
+        .clamp(MIN_STACK_BYTES, MAX_STACK_BYTES);
+    // Starting a thread per render costs more than most renders; runtime threads already
+    // have the stack a render needs.
+    if BIG_STACK.with(Cell::get) && needed <= RUNTIME_STACK_BYTES {
+        return f();
+    }
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("expr".to_owned())
-            .stack_size(
-                usize::try_from(fuel)
-                    .unwrap_or(usize::MAX)
-                    .saturating_mul(STACK_BYTES_PER_FUEL)
-                    .clamp(MIN_STACK_BYTES, MAX_STACK_BYTES),
-            )
+            .stack_size(needed)
             .spawn_scoped(scope, f)
             .map_err(|e| ExprError::new("", format!("could not start rendering: {e}")))?;
         handle
             .join()
             .unwrap_or_else(|_| Err(ExprError::new("", "rendering failed unexpectedly")))
     })
+}
+
+/// Whether any string in `v` has template syntax (then it needs rendering at all).
+fn has_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => model::has_expression(s),
+        Value::Array(items) => items.iter().any(has_template),
+        Value::Object(map) => map.values().any(has_template),
+        _ => false,
+    }
 }
 
 /// Collects rendered text, refusing to grow past `limit` bytes.

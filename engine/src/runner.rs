@@ -224,6 +224,10 @@ impl Engine {
         Ok(n)
     }
 
+    fn broadcast(&self, run: &Run) {
+        let _ = self.inner.run_events.send(Arc::new(run.clone()));
+    }
+
     fn record(&self, run: &Run, durable: bool) {
         if let Err(e) = self.runs().put(run.clone(), durable) {
             tracing::error!(run = %run.id, "cannot store the run: {e}");
@@ -336,7 +340,9 @@ async fn execute(
                     changed = true;
                 }
             }
-            engine.record(&run, false);
+            // Started steps are shown live but not stored: after a crash a running step is
+            // interrupted whatever its record said.
+            engine.broadcast(&run);
         }
 
         let Some(joined) = tasks.join_next().await else {

@@ -18,6 +18,9 @@ const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs");
 /// (automation, mode, run id) -> composer slug and status, for listing newest first
 /// (UUIDv7 ids sort by time).
 const RUN_INDEX: TableDefinition<(&str, &str, &str), &[u8]> = TableDefinition::new("run_index");
+/// Ids of runs that are queued or running: what recovery after a crash must look at, without
+/// reading every run ever stored.
+const ACTIVE_RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("active_runs");
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -243,20 +246,31 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
 }
 
 fn commit(db: &Database, batch: &[Write]) -> Result<()> {
+    // Several states of one run in one batch: only the last one needs writing.
+    let mut last: std::collections::HashMap<&str, &Run> = std::collections::HashMap::new();
+    for item in batch {
+        if let Write::Put(run, _) = item {
+            last.insert(run.id.as_str(), run.as_ref());
+        }
+    }
     let mut w = db.begin_write()?;
     w.set_durability(Durability::Immediate)
         .map_err(|e| Error::Storage(e.to_string()))?;
     {
         let mut runs = w.open_table(RUNS)?;
         let mut index = w.open_table(RUN_INDEX)?;
-        for item in batch {
-            if let Write::Put(run, _) = item {
-                runs.insert(run.id.as_str(), to_bytes(run.as_ref())?.as_slice())?;
-                let entry = to_bytes(&(run.composer.as_str(), run.status))?;
-                index.insert(
-                    (run.automation.as_str(), run.mode.as_str(), run.id.as_str()),
-                    entry.as_slice(),
-                )?;
+        let mut active = w.open_table(ACTIVE_RUNS)?;
+        for run in last.values() {
+            runs.insert(run.id.as_str(), to_bytes(run)?.as_slice())?;
+            let entry = to_bytes(&(run.composer.as_str(), run.status))?;
+            index.insert(
+                (run.automation.as_str(), run.mode.as_str(), run.id.as_str()),
+                entry.as_slice(),
+            )?;
+            if run.status.is_finished() {
+                active.remove(run.id.as_str())?;
+            } else {
+                active.insert(run.id.as_str(), [].as_slice())?;
             }
         }
     }
@@ -326,15 +340,20 @@ impl Engine {
     /// be started again.
     pub fn recover_runs(&self) -> Result<Vec<Run>> {
         let r = self.db().begin_read()?;
-        let t = match r.open_table(RUNS) {
-            Ok(t) => t,
-            Err(_) => return Ok(vec![]),
+        let (Ok(active), Ok(t)) = (r.open_table(ACTIVE_RUNS), r.open_table(RUNS)) else {
+            return Ok(vec![]);
         };
+        let mut found = vec![];
+        for row in active.iter()? {
+            let (k, _) = row?;
+            if let Some(v) = t.get(k.value())? {
+                found.push(v.value().to_vec());
+            }
+        }
         let mut interrupted = vec![];
         let mut queued = vec![];
-        for row in t.iter()? {
-            let (_, v) = row?;
-            let mut run: Run = from_bytes(v.value())?;
+        for bytes in found {
+            let mut run: Run = from_bytes(&bytes)?;
             match run.status {
                 RunStatus::Running => {
                     run.status = RunStatus::Interrupted;
@@ -357,7 +376,7 @@ impl Engine {
                 _ => {}
             }
         }
-        drop(t);
+        drop((active, t));
         drop(r);
         for run in interrupted {
             self.runs().put(run, false)?;

@@ -43,6 +43,10 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
         .map_err(|_| format!("`{addr}` is not an address such as 127.0.0.1:7400"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Expression rendering needs a deep stack; giving it to every runtime thread spares a
+        // thread per render. Only the pages a thread touches are committed.
+        .thread_stack_size(engine::expr::RUNTIME_STACK_BYTES)
+        .on_thread_start(engine::expr::mark_thread_big_stack)
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
