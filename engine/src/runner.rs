@@ -96,7 +96,14 @@ impl Engine {
             error: None,
             last_finished_step: None,
         };
-        self.runs().put(run.clone(), true)?;
+        // A run whose caller waits for its `respond` step is made durable when it responds; a
+        // queued run acknowledged with its id alone must be on disk before the answer.
+        let responds = composer
+            .steps
+            .iter()
+            .any(|s| s.step_kind() == Some(StepKind::Respond));
+        self.runs()
+            .put(run.clone(), !(responds && req.source == RunSource::Webhook))?;
         let (respond_tx, responded) = oneshot::channel();
         let (done_tx, finished) = oneshot::channel();
         let id = run.id.clone();
@@ -225,14 +232,18 @@ impl Engine {
     }
 
     fn broadcast(&self, run: &Run) {
-        let _ = self.inner.run_events.send(Arc::new(run.clone()));
+        if self.inner.run_events.receiver_count() > 0 {
+            let _ = self.inner.run_events.send(Arc::new(run.clone()));
+        }
     }
 
     fn record(&self, run: &Run, durable: bool) {
         if let Err(e) = self.runs().put(run.clone(), durable) {
             tracing::error!(run = %run.id, "cannot store the run: {e}");
         }
-        let _ = self.inner.run_events.send(Arc::new(run.clone()));
+        if self.inner.run_events.receiver_count() > 0 {
+            let _ = self.inner.run_events.send(Arc::new(run.clone()));
+        }
     }
 }
 

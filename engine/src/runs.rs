@@ -1,5 +1,5 @@
 //! Runs: the durable record of every execution of a composer (PRODUCT.md §7), and the writer
-//! that groups run updates into one redb commit every few milliseconds, so storing every step
+//! that groups run updates into one redb commit (whatever arrived during the previous one), so storing every step
 //! of every run does not cost a fsync each.
 
 use crate::error::{Error, Result};
@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::time::Duration;
 
 /// run id (UUIDv7 text) -> [`Run`] as JSON.
 const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs");
@@ -217,14 +216,13 @@ impl RunWriter {
 
 fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
     while let Ok(first) = rx.recv() {
+        // Group commit without waiting: whatever arrived while the last commit was being made
+        // goes into this one, so batches grow with the load and a lone write is not delayed.
         let mut batch = vec![first];
-        // A short gathering window: updates of concurrent runs share one commit.
-        let deadline = std::time::Instant::now() + Duration::from_millis(2);
-        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-            match rx.recv_timeout(left) {
-                Ok(w) => batch.push(w),
-                Err(_) => break,
-            }
+        while batch.len() < 4096
+            && let Ok(w) = rx.try_recv()
+        {
+            batch.push(w);
         }
         let result = commit(&db, &batch);
         for w in batch {
