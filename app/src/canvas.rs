@@ -457,6 +457,9 @@ pub fn Canvas(ctx: CanvasCtx) -> impl IntoView {
                     <StepNode ctx name/>
                 </For>
             </div>
+            <Show when=move || ctx.layout.with(|l| l.len() > MINIMAP_FROM)>
+                <Minimap ctx/>
+            </Show>
             <div class="zoom-controls" on:pointerdown=|ev| ev.stop_propagation()>
                 <button class="btn icon-btn" type="button" aria-label="Zoom out" title="Zoom out" on:click=move |_| ctx.zoom_by(1.0 / 1.2, None)>"−"</button>
                 <button class="btn icon-btn" type="button" aria-label="Zoom in" title="Zoom in" on:click=move |_| ctx.zoom_by(1.2, None)>"+"</button>
@@ -464,6 +467,90 @@ pub fn Canvas(ctx: CanvasCtx) -> impl IntoView {
                 <span class="zoom-level muted small">{move || format!("{:.0}%", view.get().z * 100.0)}</span>
             </div>
         </div>
+    }
+}
+
+/// Composers with more nodes than this get a minimap.
+const MINIMAP_FROM: usize = 20;
+const MINIMAP_W: f64 = 200.0;
+const MINIMAP_H: f64 = 130.0;
+
+/// Every node as a small rectangle and the visible area as a frame; a click centres the view
+/// there.
+#[component]
+fn Minimap(ctx: CanvasCtx) -> impl IntoView {
+    // (x0, y0, scale, ox, oy): minimap point = (world - x0|y0) * scale + ox|oy, content centred.
+    let frame = Memo::new(move |_| {
+        ctx.layout.with(|l| {
+            let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+            for p in l.values() {
+                x0 = x0.min(p.x);
+                y0 = y0.min(p.y);
+                x1 = x1.max(p.x + NODE_W);
+                y1 = y1.max(p.y + NODE_H);
+            }
+            let pad = 8.0;
+            let scale = ((MINIMAP_W - 2.0 * pad) / (x1 - x0).max(1.0))
+                .min((MINIMAP_H - 2.0 * pad) / (y1 - y0).max(1.0));
+            let ox = (MINIMAP_W - (x1 - x0) * scale) / 2.0;
+            let oy = (MINIMAP_H - (y1 - y0) * scale) / 2.0;
+            (x0, y0, scale, ox, oy)
+        })
+    });
+    let rects = move || {
+        let (x0, y0, k, ox, oy) = frame.get();
+        ctx.layout.with(|l| {
+            l.values()
+                .map(|p| {
+                    view! { <rect x=(p.x - x0) * k + ox y=(p.y - y0) * k + oy width=NODE_W * k height=NODE_H * k rx="1"/> }
+                })
+                .collect_view()
+        })
+    };
+    let viewport = move || {
+        let (x0, y0, k, ox, oy) = frame.get();
+        let v = ctx.view.get();
+        let (_, _, w, h) = ctx.rect().unwrap_or((0.0, 0.0, 800.0, 600.0));
+        (
+            (-v.x / v.z - x0) * k + ox,
+            (-v.y / v.z - y0) * k + oy,
+            w / v.z * k,
+            h / v.z * k,
+        )
+    };
+    let svg = NodeRef::<leptos::svg::Svg>::new();
+    let jump = move |ev: leptos::ev::PointerEvent| {
+        ev.stop_propagation();
+        let (x0, y0, k, ox, oy) = frame.get_untracked();
+        #[cfg(feature = "hydrate")]
+        let (left, top) = svg
+            .get_untracked()
+            .map(|el| {
+                let r = el.get_bounding_client_rect();
+                (r.left(), r.top())
+            })
+            .unwrap_or_default();
+        #[cfg(not(feature = "hydrate"))]
+        let (left, top) = {
+            let _ = svg;
+            (0.0, 0.0)
+        };
+        let (mx, my) = (ev.client_x() as f64 - left, ev.client_y() as f64 - top);
+        let (wx, wy) = ((mx - ox) / k + x0, (my - oy) / k + y0);
+        let (_, _, w, h) = ctx.rect().unwrap_or((0.0, 0.0, 800.0, 600.0));
+        ctx.view.update(|v| {
+            v.x = w / 2.0 - wx * v.z;
+            v.y = h / 2.0 - wy * v.z;
+        });
+    };
+    view! {
+        <svg class="minimap" node_ref=svg width=MINIMAP_W height=MINIMAP_H aria-label="Minimap" role="img" on:pointerdown=jump>
+            <g class="minimap-nodes">{rects}</g>
+            {move || {
+                let (x, y, w, h) = viewport();
+                view! { <rect class="minimap-view" x=x y=y width=w height=h/> }
+            }}
+        </svg>
     }
 }
 
