@@ -80,14 +80,7 @@ async fn automations_draft_etag_and_conflicts() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let list: Value = c
-        .get(s.url("/api/v1/automations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&c, s.url("/api/v1/automations")).await;
     assert_eq!(list["items"][0]["slug"], "orders");
     assert!(list["next_cursor"].is_null());
 
@@ -138,14 +131,7 @@ async fn automations_draft_etag_and_conflicts() {
     )
     .await;
     assert_eq!((status, code.as_str()), (409, "conflict"), "{message}");
-    let now: Value = c
-        .get(s.url("/api/v1/automations/orders/draft"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now: Value = get_json(&c, s.url("/api/v1/automations/orders/draft")).await;
     assert_eq!(
         now["composers"][0]["steps"][0]["name"], "total",
         "the stale save changed nothing"
@@ -233,14 +219,7 @@ async fn malformed_invalid_and_oversized_drafts() {
         "{problems:?}"
     );
     assert!(problems.iter().any(|p| p.contains("ghost")), "{problems:?}");
-    let now: Value = c
-        .get(s.url("/api/v1/automations/orders/draft"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now: Value = get_json(&c, s.url("/api/v1/automations/orders/draft")).await;
     assert_eq!(
         now["composers"][0]["steps"][1]["kind"], "teleport",
         "invalid work is kept"
@@ -404,14 +383,7 @@ async fn cross_site_state_changes_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let list: Value = c
-        .get(s.url("/api/v1/automations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&c, s.url("/api/v1/automations")).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
@@ -446,14 +418,7 @@ async fn revisions_list_one_and_restore() {
     assert_eq!(status, 409);
     assert!(message.contains("kept as revision 2"), "{message}");
 
-    let list: Value = c
-        .get(s.url("/api/v1/automations/orders/revisions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&c, s.url("/api/v1/automations/orders/revisions")).await;
     let items = list["items"].as_array().unwrap();
     assert_eq!(items[0]["number"], 2);
     assert_eq!(items[0]["kind"], "conflict");
@@ -461,14 +426,7 @@ async fn revisions_list_one_and_restore() {
     for key in ["number", "kind", "author", "created_at", "label", "summary"] {
         assert!(items[0].get(key).is_some(), "{key} missing");
     }
-    let one: Value = c
-        .get(s.url("/api/v1/automations/orders/revisions/1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one: Value = get_json(&c, s.url("/api/v1/automations/orders/revisions/1")).await;
     assert_eq!(one["document"]["composers"], json!([]));
 
     let r = c
@@ -477,33 +435,16 @@ async fn revisions_list_one_and_restore() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let draft: Value = c
-        .get(s.url("/api/v1/automations/orders/draft"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let draft: Value = get_json(&c, s.url("/api/v1/automations/orders/draft")).await;
     assert_eq!(draft["composers"], json!([]));
-    let list: Value = c
-        .get(s.url("/api/v1/automations/orders/revisions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&c, s.url("/api/v1/automations/orders/revisions")).await;
     assert_eq!(list["items"][0]["kind"], "backup");
     let backup = list["items"][0]["number"].as_u64().unwrap();
-    let kept: Value = c
-        .get(s.url(&format!("/api/v1/automations/orders/revisions/{backup}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let kept: Value = get_json(
+        &c,
+        s.url(&format!("/api/v1/automations/orders/revisions/{backup}")),
+    )
+    .await;
     assert_eq!(
         kept["document"]["composers"][0]["slug"], "intake",
         "the draft before the restore is kept"

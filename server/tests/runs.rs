@@ -61,33 +61,16 @@ async fn the_test_webhook_runs_the_draft_and_answers_with_the_respond_step() {
     );
 
     // The record is in the test database, readable over REST.
-    let rec: Value = c
-        .get(s.url("/api/v1/automations/shop/databases/test/orders/records/a1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rec: Value = get_json(
+        &c,
+        s.url("/api/v1/automations/shop/databases/test/orders/records/a1"),
+    )
+    .await;
     assert_eq!(rec["value"]["total"], 6);
-    let dbs: Value = c
-        .get(s.url("/api/v1/automations/shop/databases/test"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dbs: Value = get_json(&c, s.url("/api/v1/automations/shop/databases/test")).await;
     assert_eq!(dbs["items"][0]["name"], "orders");
     assert_eq!(dbs["items"][0]["count"], 1);
-    let live: Value = c
-        .get(s.url("/api/v1/automations/shop/databases/live"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let live: Value = get_json(&c, s.url("/api/v1/automations/shop/databases/live")).await;
     assert_eq!(
         live["items"],
         json!([]),
@@ -95,24 +78,10 @@ async fn the_test_webhook_runs_the_draft_and_answers_with_the_respond_step() {
     );
 
     // The run is recorded with every step.
-    let runs: Value = c
-        .get(s.url("/api/v1/automations/shop/runs?mode=test"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let runs: Value = get_json(&c, s.url("/api/v1/automations/shop/runs?mode=test")).await;
     let id = runs["items"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(runs["items"][0]["status"], "succeeded");
-    let run: Value = c
-        .get(s.url(&format!("/api/v1/runs/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let run: Value = get_json(&c, s.url(&format!("/api/v1/runs/{id}"))).await;
     assert_eq!(run["source"], "webhook");
     assert_eq!(run["input"]["body"]["id"], "a1");
     let steps: Vec<&str> = run["steps"]
@@ -225,14 +194,11 @@ async fn runs_over_the_api_with_wait_and_live_databases_are_read_only() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let page: Value = c
-        .get(s.url("/api/v1/automations/shop/databases/test/orders/records?prefix=k"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = get_json(
+        &c,
+        s.url("/api/v1/automations/shop/databases/test/orders/records?prefix=k"),
+    )
+    .await;
     assert_eq!(page["items"][0]["key"], "k1");
     let r = c
         .put(s.url("/api/v1/automations/shop/databases/live/orders/records/k1"))
@@ -273,14 +239,7 @@ async fn a_run_cut_by_kill_9_is_interrupted_after_restart() {
     s.kill9();
     let s = Server::start_in(&dir);
     let c = admin(&s).await;
-    let run: Value = c
-        .get(s.url(&format!("/api/v1/runs/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let run: Value = get_json(&c, s.url(&format!("/api/v1/runs/{id}"))).await;
     assert_eq!(run["status"], "interrupted", "{run}");
     assert!(run["error"].as_str().unwrap().contains("server stopped"));
 }

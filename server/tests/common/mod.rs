@@ -128,3 +128,14 @@ pub fn run_slipway(args: &[&str]) -> (i32, String) {
         String::from_utf8_lossy(&out.stderr).to_string(),
     )
 }
+
+/// GET a URL and parse the JSON answer.
+pub async fn get_json(c: &reqwest::Client, url: String) -> serde_json::Value {
+    c.get(url)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON answer")
+}
