@@ -650,3 +650,49 @@ pub async fn export_records(
     require(Role::Viewer)?;
     blocking(move |e| e.export_jsonl(&automation, mode, &database)).await
 }
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SecretItem {
+    pub name: String,
+    pub set_by: String,
+    pub set_at: String,
+}
+
+/// Names and who set them; values never leave the server.
+#[server]
+pub async fn list_secrets(
+    automation: String,
+    mode: Mode,
+) -> Result<Vec<SecretItem>, ServerFnError> {
+    require(Role::Viewer)?;
+    let items = blocking(move |e| e.list_secrets(&automation, mode)).await?;
+    Ok(items
+        .into_iter()
+        .map(|s| SecretItem {
+            name: s.name,
+            set_by: s.set_by,
+            set_at: s.set_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+        .collect())
+}
+
+#[server]
+pub async fn set_secret(
+    automation: String,
+    mode: Mode,
+    name: String,
+    value: String,
+) -> Result<(), ServerFnError> {
+    let user = require(engine::vault::role_to_manage(mode))?;
+    blocking(move |e| e.store_secret(&automation, mode, &name, &value, &user.username)).await
+}
+
+#[server]
+pub async fn delete_secret(
+    automation: String,
+    mode: Mode,
+    name: String,
+) -> Result<(), ServerFnError> {
+    require(engine::vault::role_to_manage(mode))?;
+    blocking(move |e| e.delete_secret(&automation, mode, &name).map(|_| ())).await
+}

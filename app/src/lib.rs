@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("c/:composer") view=pages::ComposerPage/>
                     <Route path=path!("connections") view=pages::ConnectionsPage/>
                     <Route path=path!("databases") view=pages::DatabasesPage/>
+                    <Route path=path!("secrets") view=pages::SecretsPage/>
                     <Route path=path!("runs") view=pages::RunsPage/>
                     <Route path=path!("runs/:id") view=pages::RunPage/>
                     <Route path=path!("settings") view=pages::SettingsPage/>

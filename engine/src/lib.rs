@@ -20,6 +20,7 @@ pub mod sandbox;
 pub mod schedule;
 mod steps;
 mod store;
+pub mod vault;
 
 pub use accounts::{ApiTokenInfo, NewToken, Role, User};
 pub use automations::Automation;

@@ -262,11 +262,28 @@ async fn execute(
     respond_tx: oneshot::Sender<Responded>,
 ) -> Run {
     let mut respond_tx = Some(respond_tx);
-    run.status = RunStatus::Running;
     run.started_at = Some(engine.now());
-    engine.record(&run, false);
-
+    // Secret values are in the expressions' context and never in what is stored or shown.
+    let secrets = match engine.run_secrets(&run.automation, run.mode) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            run.status = RunStatus::Failed;
+            run.error = Some(format!("the secrets of {} cannot be read: {e}", run.mode));
+            run.finished_at = Some(engine.now());
+            let (e2, r2) = (engine.clone(), run.clone());
+            let _ = tokio::task::spawn_blocking(move || e2.record(&r2, true)).await;
+            return run;
+        }
+    };
+    run.status = RunStatus::Running;
+    engine.record(&redacted(&run, &secrets), false);
     let renderer = Arc::new(Renderer::new(Limits::default()));
+    let secrets_json = Value::Object(
+        secrets
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    );
     let mut outputs: serde_json::Map<String, Value> = serde_json::Map::new();
     let mut status: HashMap<String, StepStatus> = composer
         .steps
@@ -338,7 +355,7 @@ async fn execute(
                         scope: json!({
                             "trigger": run.input,
                             "steps": Value::Object(outputs.clone()),
-                            "secrets": {},
+                            "secrets": secrets_json,
                             "env": env,
                             "now": engine.now().to_rfc3339(),
                         }),
@@ -353,7 +370,7 @@ async fn execute(
             }
             // Started steps are shown live but not stored: after a crash a running step is
             // interrupted whatever its record said.
-            engine.broadcast(&run);
+            engine.broadcast(&redacted(&run, &secrets));
         }
 
         let Some(joined) = tasks.join_next().await else {
@@ -396,7 +413,7 @@ async fn execute(
                     && let Some(tx) = respond_tx.take()
                 {
                     // The caller hears the answer only once the run so far is on disk.
-                    let (e2, r2) = (engine.clone(), run.clone());
+                    let (e2, r2) = (engine.clone(), redacted(&run, &secrets));
                     let _ = tokio::task::spawn_blocking(move || e2.record(&r2, true)).await;
                     let _ = tx.send(r);
                     continue;
@@ -429,7 +446,7 @@ async fn execute(
                 }
             }
         }
-        engine.record(&run, false);
+        engine.record(&redacted(&run, &secrets), false);
     }
 
     // Steps never reached (after a failure) are skipped.
@@ -446,14 +463,37 @@ async fn execute(
     run.error = failure;
     run.finished_at = Some(engine.now());
     // The final state is committed before anyone waiting on the run hears of it.
-    let (e2, r2) = (engine.clone(), run.clone());
+    let (e2, r2) = (engine.clone(), redacted(&run, &secrets));
     if tokio::task::spawn_blocking(move || e2.record(&r2, true))
         .await
         .is_err()
     {
         tracing::error!(run = %run.id, "cannot store the finished run");
     }
-    run
+    redacted(&run, &secrets)
+}
+
+/// The run as it may be stored and shown: every secret value (and its encodings) replaced by
+/// `[secret:NAME]`.
+fn redacted(run: &Run, secrets: &std::collections::BTreeMap<String, String>) -> Run {
+    if secrets.is_empty() {
+        return run.clone();
+    }
+    let mut out = run.clone();
+    out.input = crate::vault::redact_json(&run.input, secrets);
+    out.error = run
+        .error
+        .as_deref()
+        .map(|e| crate::vault::redact(e, secrets));
+    for s in &mut out.steps {
+        s.input = crate::vault::redact_json(&s.input, secrets);
+        s.output = crate::vault::redact_json(&s.output, secrets);
+        s.error = s.error.as_deref().map(|e| crate::vault::redact(e, secrets));
+        for line in &mut s.logs {
+            *line = crate::vault::redact(line, secrets);
+        }
+    }
+    out
 }
 
 fn set_step(run: &mut Run, name: &str, f: impl FnOnce(&mut StepRun)) {

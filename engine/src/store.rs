@@ -25,6 +25,8 @@ pub(crate) struct Inner {
     pub run_events: tokio::sync::broadcast::Sender<Arc<crate::runs::Run>>,
     pub clock: Clock,
     pub limiter: LoginLimiter,
+    /// Encrypts secrets; set once at start (PRODUCT.md §10).
+    pub master_key: std::sync::OnceLock<crate::vault::MasterKey>,
     /// Seconds between automatic revisions (PRODUCT.md §5: 30).
     pub checkpoint_every: std::sync::atomic::AtomicI64,
 }
@@ -68,6 +70,7 @@ impl Engine {
                 db,
                 clock,
                 limiter: LoginLimiter::default(),
+                master_key: std::sync::OnceLock::new(),
                 checkpoint_every: std::sync::atomic::AtomicI64::new(
                     crate::revisions::CHECKPOINT_EVERY_SECS,
                 ),
@@ -98,6 +101,18 @@ impl Engine {
                 Ok(())
             }
         }
+    }
+
+    /// Gives the engine the key that encrypts secrets; the first key set stays.
+    pub fn set_master_key(&self, key: crate::vault::MasterKey) {
+        let _ = self.inner.master_key.set(key);
+    }
+
+    pub(crate) fn master_key(&self) -> Result<&crate::vault::MasterKey> {
+        self.inner
+            .master_key
+            .get()
+            .ok_or_else(|| Error::Storage("no master key: secrets cannot be used".into()))
     }
 
     /// Changes the automatic revision interval; benchmarks use 0 to make every save a revision.

@@ -2,6 +2,7 @@
 //! or taken from SLIPWAY_MASTER_KEY).
 
 use engine::Engine;
+use engine::vault::MasterKey;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,35 +35,30 @@ impl DataDir {
         Engine::open(&self.path.join("slipway.redb")).map_err(|e| e.to_string())
     }
 
-    /// The master key that will encrypt secrets: from the environment, or `master.key`,
-    /// created with mode 0600 when missing.
-    pub fn master_key(&self) -> Result<[u8; 32], String> {
-        if let Ok(hex_key) = std::env::var("SLIPWAY_MASTER_KEY") {
-            return parse_key(hex_key.trim())
-                .ok_or_else(|| "SLIPWAY_MASTER_KEY must be 64 hexadecimal characters".to_string());
+    /// The master key that encrypts secrets: from the environment, or `master.key`, created
+    /// with mode 0600 when missing.
+    pub fn master_key(&self) -> Result<MasterKey, String> {
+        if let Ok(text) = std::env::var("SLIPWAY_MASTER_KEY") {
+            return MasterKey::parse(&text)
+                .map_err(|_| "SLIPWAY_MASTER_KEY must be 64 hexadecimal characters".to_string());
         }
         let file = self.path.join("master.key");
         match fs::read_to_string(&file) {
-            Ok(text) => parse_key(text.trim()).ok_or_else(|| {
+            Ok(text) => MasterKey::parse(&text).map_err(|_| {
                 format!(
                     "{} is damaged: expected 64 hexadecimal characters",
                     file.display()
                 )
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = [0u8; 32];
-                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
-                write_private(&file, hex::encode(key).as_bytes())
+                let key = MasterKey::generate();
+                write_private(&file, key.to_hex().as_bytes())
                     .map_err(|e| format!("cannot create {}: {e}", file.display()))?;
                 Ok(key)
             }
             Err(e) => Err(format!("cannot read {}: {e}", file.display())),
         }
     }
-}
-
-fn parse_key(s: &str) -> Option<[u8; 32]> {
-    hex::decode(s).ok()?.try_into().ok()
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

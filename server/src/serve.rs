@@ -29,8 +29,9 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
     init_tracing();
     let started = Instant::now();
     let dir = DataDir::prepare(data_dir)?;
-    let _master_key = dir.master_key()?;
+    let master_key = dir.master_key()?;
     let engine = dir.open_engine()?;
+    engine.set_master_key(master_key);
     if let Some(secs) = std::env::var("SLIPWAY_CHECKPOINT_SECS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -232,6 +232,7 @@ fn Sidebar(data: Frame) -> impl IntoView {
             <nav class="nav" aria-label="Sections">
                 <A href=move || base() exact=true><Icon name="canvas"/>"Canvas"</A>
                 <A href=move || format!("{}/runs", base())><Icon name="list"/>"Runs & Logs"</A>
+                <A href=move || format!("{}/secrets", base())><Icon name="key"/>"Secrets"</A>
                 <A href=move || format!("{}/databases", base())><Icon name="database"/>"Databases"</A>
                 <A href=move || format!("{}/connections", base())><Icon name="plug"/>"Connections"</A>
                 <A href=move || format!("{}/settings", base())><Icon name="settings"/>"Settings"</A>

@@ -7,6 +7,7 @@ mod frame;
 mod home;
 mod login;
 mod runs;
+mod secrets;
 mod settings;
 mod setup;
 
@@ -17,6 +18,7 @@ pub use frame::AutomationFrame;
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use runs::{RunPage, RunsPage};
+pub use secrets::SecretsPage;
 pub use settings::SettingsPage;
 pub use setup::SetupPage;
 

@@ -3,6 +3,7 @@
 mod automations;
 mod databases;
 mod runs;
+mod secrets;
 mod session;
 mod tokens;
 mod users;
@@ -23,6 +24,7 @@ pub fn router() -> Router<Engine> {
         .merge(automations::routes())
         .merge(runs::routes())
         .merge(databases::routes())
+        .merge(secrets::routes())
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
 }
 

@@ -1,0 +1,70 @@
+//! Secrets over REST (PRODUCT.md §11): names and who set them; values are write-only.
+
+use super::{JsonBody, blocking, page};
+use crate::auth::Authed;
+use crate::error::{ApiError, ApiResult};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use engine::vault::role_to_manage;
+use engine::{Engine, Role};
+use model::Mode;
+use serde::Deserialize;
+use serde_json::Value;
+
+pub fn routes() -> Router<Engine> {
+    Router::new()
+        .route("/automations/{a}/secrets/{mode}", get(list))
+        .route(
+            "/automations/{a}/secrets/{mode}/{name}",
+            put(set).delete(delete),
+        )
+}
+
+async fn list(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path((a, mode)): Path<(String, Mode)>,
+) -> ApiResult<Json<Value>> {
+    auth.require(Role::Viewer)?;
+    let items = blocking(&engine, move |e| {
+        e.get_automation(&a)?;
+        e.list_secrets(&a, mode)
+    })
+    .await?;
+    Ok(Json(page(items)))
+}
+
+#[derive(Deserialize)]
+struct NewValue {
+    value: String,
+}
+
+async fn set(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path((a, mode, name)): Path<(String, Mode, String)>,
+    JsonBody(body): JsonBody<NewValue>,
+) -> ApiResult<StatusCode> {
+    let user = auth.require(role_to_manage(mode))?;
+    blocking(&engine, move |e| {
+        e.store_secret(&a, mode, &name, &body.value, &user.username)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path((a, mode, name)): Path<(String, Mode, String)>,
+) -> ApiResult<StatusCode> {
+    auth.require(role_to_manage(mode))?;
+    let n = name.clone();
+    if blocking(&engine, move |e| e.delete_secret(&a, mode, &n)).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("no secret named `{name}`")))
+    }
+}

@@ -1,0 +1,150 @@
+//! Secrets: write-only over the API, encrypted at rest, usable in expressions, and never in a
+//! run record, an API response or the data file.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+const VALUE: &str = "s3cr3t value/with+chars";
+
+fn forms() -> Vec<String> {
+    use base64::Engine as _;
+    vec![
+        VALUE.to_string(),
+        base64::engine::general_purpose::STANDARD.encode(VALUE),
+        "s3cr3t%20value%2Fwith%2Bchars".to_string(),
+        "s3cr3t+value%2Fwith%2Bchars".to_string(),
+    ]
+}
+
+#[tokio::test]
+async fn secrets_reach_expressions_but_never_records_responses_or_the_file() {
+    let s = Server::start();
+    let c = admin(&s).await;
+    c.post(s.url("/api/v1/automations"))
+        .json(&json!({"slug": "shop", "name": "Shop"}))
+        .send()
+        .await
+        .unwrap();
+    let r = c
+        .put(s.url("/api/v1/automations/shop/secrets/test/API_TOKEN"))
+        .json(&json!({"value": VALUE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let doc = json!({"format": 1, "composers": [{"slug": "use", "name": "Use", "trigger": {"kind": "webhook", "method": "POST"},
+        "steps": [
+            {"name": "t", "kind": "transform", "config": {"value": {"plain": "{{ secrets.API_TOKEN }}", "b64": "{{ secrets.API_TOKEN | b64encode }}"}}},
+            {"name": "log", "kind": "code", "config": {"source": "console.log(input.steps.t.plain); throw new Error('bad ' + input.steps.t.plain)", "on_error": "continue"}},
+            {"name": "reply", "kind": "respond", "config": {"body": {"len": "{{ steps.t.plain | length }}"}}}
+        ],
+        "links": [{"from": "trigger", "to": "t"}, {"from": "t", "to": "log"}, {"from": "log", "to": "reply"}]}]});
+    let r = c
+        .put(s.url("/api/v1/automations/shop/draft"))
+        .header("If-Match", "1")
+        .json(&doc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let r = reqwest::Client::new()
+        .post(s.url("/hooks/test/shop/use"))
+        .json(&json!({"echo": VALUE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"len": VALUE.chars().count()}),
+        "the secret was usable"
+    );
+
+    let runs = get_json(&c, s.url("/api/v1/automations/shop/runs?mode=test")).await;
+    let id = runs["items"][0]["id"].as_str().unwrap().to_string();
+    let run = get_json(&c, s.url(&format!("/api/v1/runs/{id}"))).await;
+    let secrets = get_json(&c, s.url("/api/v1/automations/shop/secrets/test")).await;
+    assert_eq!(secrets["items"][0]["name"], "API_TOKEN");
+    assert_eq!(secrets["items"][0]["set_by"], ADMIN);
+    let text = format!("{run}{runs}{secrets}");
+    for f in forms() {
+        assert!(!text.contains(&f), "an API response holds {f:?}: {text}");
+    }
+    assert_eq!(run["steps"][0]["output"]["plain"], "[secret:API_TOKEN]");
+    assert_eq!(run["steps"][0]["output"]["b64"], "[secret:API_TOKEN]");
+    assert_eq!(run["steps"][1]["logs"][0], "[secret:API_TOKEN]");
+    assert!(
+        run["steps"][1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("[secret:API_TOKEN]")
+    );
+    assert_eq!(
+        run["input"]["body"]["echo"], "[secret:API_TOKEN]",
+        "even data sent in is redacted"
+    );
+
+    drop(c);
+    let bytes = std::fs::read(s.data_dir.join("slipway.redb")).unwrap();
+    let hay = String::from_utf8_lossy(&bytes);
+    for f in forms() {
+        assert!(!hay.contains(&f), "the data file holds {f:?}");
+    }
+    let key = std::fs::read_to_string(s.data_dir.join("master.key")).unwrap();
+    assert!(
+        !hay.contains(key.trim()),
+        "the master key is not in the data file"
+    );
+}
+
+#[tokio::test]
+async fn who_may_manage_secrets() {
+    let s = Server::start();
+    let c = admin(&s).await;
+    c.post(s.url("/api/v1/automations"))
+        .json(&json!({"slug": "shop", "name": "Shop"}))
+        .send()
+        .await
+        .unwrap();
+    for (name, role) in [("vic", "viewer"), ("eddie", "editor")] {
+        c.post(s.url("/api/v1/users"))
+            .json(&json!({"username": name, "role": role, "password": "password-123"}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let editor = signed_in(&s, "eddie", "password-123").await;
+    let viewer = signed_in(&s, "vic", "password-123").await;
+    let put = |c: &reqwest::Client, mode: &str| {
+        c.put(s.url(&format!("/api/v1/automations/shop/secrets/{mode}/KEY")))
+            .json(&json!({"value": "v"}))
+            .send()
+    };
+    assert_eq!(put(&editor, "test").await.unwrap().status(), 204);
+    assert_eq!(
+        put(&editor, "live").await.unwrap().status(),
+        403,
+        "live secrets are for admins"
+    );
+    assert_eq!(put(&viewer, "test").await.unwrap().status(), 403);
+    assert_eq!(put(&c, "live").await.unwrap().status(), 204);
+    let r = c
+        .put(s.url("/api/v1/automations/shop/secrets/test/bad-name"))
+        .json(&json!({"value": "v"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let listed = get_json(&viewer, s.url("/api/v1/automations/shop/secrets/live")).await;
+    assert_eq!(listed["items"][0]["name"], "KEY");
+    assert!(listed["items"][0].get("value").is_none());
+    let r = editor
+        .delete(s.url("/api/v1/automations/shop/secrets/test/KEY"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+}
