@@ -191,9 +191,7 @@ pub async fn frame_data(automation: String, mode: Mode) -> Result<Frame, ServerF
 pub async fn create_automation(name: String) -> Result<(), ServerFnError> {
     let user = require(Role::Editor)?;
     let slug = blocking(move |e| {
-        let taken: Vec<String> = e.list_automations()?.into_iter().map(|a| a.slug).collect();
-        let slug = model::names::unique_slug(&name, taken.iter().map(String::as_str));
-        e.create_automation(&slug, &name, &user.username)
+        e.create_automation_named(&name, &user.username)
             .map(|a| a.slug)
     })
     .await?;

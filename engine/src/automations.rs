@@ -81,6 +81,17 @@ impl Engine {
         Ok(automation)
     }
 
+    /// Creates an automation whose slug is derived from `name` (`-2`, `-3`, … when taken).
+    pub fn create_automation_named(&self, name: &str, author: &str) -> Result<Automation> {
+        let taken: Vec<String> = self
+            .list_automations()?
+            .into_iter()
+            .map(|a| a.slug)
+            .collect();
+        let slug = model::names::unique_slug(name, taken.iter().map(String::as_str));
+        self.create_automation(&slug, name, author)
+    }
+
     pub fn rename_automation(&self, slug: &str, name: &str) -> Result<Automation> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
@@ -156,6 +167,23 @@ mod tests {
             e.create_automation("ok", "  ", "ann"),
             Err(Error::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn a_slug_is_derived_from_the_name_and_kept_unique() {
+        let e = engine();
+        assert_eq!(
+            e.create_automation_named("Order Intake", "ann")
+                .unwrap()
+                .slug,
+            "order-intake"
+        );
+        assert_eq!(
+            e.create_automation_named("Order intake", "ann")
+                .unwrap()
+                .slug,
+            "order-intake-2"
+        );
     }
 
     #[test]
