@@ -267,10 +267,11 @@ pub async fn add_user(
     role: String,
     password: String,
 ) -> Result<(), ServerFnError> {
-    require(Role::Admin)?;
+    let me = require(Role::Admin)?;
     blocking(move |e| {
         let role: Role = role.parse()?;
-        e.create_user(&username, role, &password).map(|_| ())
+        e.create_user(&username, role, &password, &me.username)
+            .map(|_| ())
     })
     .await
 }
@@ -281,7 +282,7 @@ pub async fn delete_user(username: String) -> Result<(), ServerFnError> {
     if me.username == username {
         return Err(ServerFnError::new("you cannot delete your own account"));
     }
-    blocking(move |e| e.delete_user(&username)).await
+    blocking(move |e| e.delete_user(&username, &me.username)).await
 }
 
 /// The draft as the editor loads it.
@@ -691,6 +692,10 @@ pub async fn delete_secret(
     mode: Mode,
     name: String,
 ) -> Result<(), ServerFnError> {
-    require(engine::vault::role_to_manage(mode))?;
-    blocking(move |e| e.delete_secret(&automation, mode, &name).map(|_| ())).await
+    let user = require(engine::vault::role_to_manage(mode))?;
+    blocking(move |e| {
+        e.delete_secret(&automation, mode, &name, &user.username)
+            .map(|_| ())
+    })
+    .await
 }

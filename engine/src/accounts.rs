@@ -2,6 +2,7 @@
 //! expiry), API tokens, and the one-time setup token for the first admin. Only hashes of
 //! session and API tokens are stored, so a copy of the data file cannot be used to log in.
 
+use crate::audit::{AuditAction, audit_in};
 use crate::error::{Error, Result};
 use crate::store::{Engine, META, read_all_json, read_json, to_bytes};
 use argon2::Argon2;
@@ -174,7 +175,14 @@ impl Engine {
             .ok_or_else(|| Error::NotFound(format!("user `{username}` does not exist")))
     }
 
-    pub fn create_user(&self, username: &str, role: Role, password: &str) -> Result<User> {
+    /// Creates a user; `actor` (who did it, for the audit log) is `setup` or `cli` outside the app.
+    pub fn create_user(
+        &self,
+        username: &str,
+        role: Role,
+        password: &str,
+        actor: &str,
+    ) -> Result<User> {
         check_new_user(username, password)?;
         let stored = StoredUser {
             user: User {
@@ -194,11 +202,19 @@ impl Engine {
             }
             t.insert(username, to_bytes(&stored)?.as_slice())?;
         }
+        audit_in(
+            &w,
+            self.now(),
+            actor,
+            AuditAction::UserAdd,
+            None,
+            format!("added user {username} as {role}"),
+        )?;
         w.commit()?;
         Ok(stored.user)
     }
 
-    pub fn set_user_role(&self, username: &str, role: Role) -> Result<User> {
+    pub fn set_user_role(&self, username: &str, role: Role, actor: &str) -> Result<User> {
         let mut stored: StoredUser = read_json(self, USERS, username)?
             .ok_or_else(|| Error::NotFound(format!("user `{username}` does not exist")))?;
         if stored.user.role == Role::Admin && role != Role::Admin && self.admin_count()? <= 1 {
@@ -210,11 +226,19 @@ impl Engine {
         let w = self.db().begin_write()?;
         w.open_table(USERS)?
             .insert(username, to_bytes(&stored)?.as_slice())?;
+        audit_in(
+            &w,
+            self.now(),
+            actor,
+            AuditAction::UserRole,
+            None,
+            format!("made {username} {role}"),
+        )?;
         w.commit()?;
         Ok(stored.user)
     }
 
-    pub fn delete_user(&self, username: &str) -> Result<()> {
+    pub fn delete_user(&self, username: &str, actor: &str) -> Result<()> {
         let user = self.get_user(username)?;
         if user.role == Role::Admin && self.admin_count()? <= 1 {
             return Err(Error::Invalid("the last admin cannot be deleted".into()));
@@ -234,6 +258,14 @@ impl Engine {
                 })?;
             }
         }
+        audit_in(
+            &w,
+            self.now(),
+            actor,
+            AuditAction::UserDelete,
+            None,
+            format!("deleted user {username}"),
+        )?;
         w.commit()?;
         Ok(())
     }
@@ -274,6 +306,12 @@ impl Engine {
         match (ok, stored) {
             (true, Some(s)) => {
                 limiter.clear(username, addr);
+                self.audit(
+                    username,
+                    AuditAction::Login,
+                    None,
+                    format!("signed in from {addr}"),
+                )?;
                 Ok(s.user)
             }
             _ => {
@@ -419,7 +457,7 @@ impl Engine {
                 "this setup link is not valid (already used, or replaced by a newer one)".into(),
             ));
         }
-        let user = self.create_user(username, Role::Admin, password)?;
+        let user = self.create_user(username, Role::Admin, password, "setup")?;
         let w = self.db().begin_write()?;
         w.open_table(META)?.remove(SETUP_TOKEN_KEY)?;
         w.commit()?;
@@ -440,7 +478,7 @@ mod tests {
     #[test]
     fn passwords_are_argon2id_and_verified() {
         let (e, _) = engine();
-        e.create_user("ann", Role::Editor, "correct horse").unwrap();
+        e.create_user("ann", Role::Editor, "correct horse", "admin").unwrap();
         let u = e.verify_login("ann", "correct horse", "1.2.3.4").unwrap();
         assert_eq!(u.role, Role::Editor);
         assert!(matches!(
@@ -460,11 +498,11 @@ mod tests {
     fn short_passwords_and_bad_usernames_are_refused() {
         let (e, _) = engine();
         assert!(matches!(
-            e.create_user("ann", Role::Admin, "short"),
+            e.create_user("ann", Role::Admin, "short", "admin"),
             Err(Error::Invalid(_))
         ));
         assert!(matches!(
-            e.create_user("a n", Role::Admin, "long enough"),
+            e.create_user("a n", Role::Admin, "long enough", "admin"),
             Err(Error::Invalid(_))
         ));
     }
@@ -472,7 +510,7 @@ mod tests {
     #[test]
     fn login_failures_are_rate_limited_per_user_and_address() {
         let (e, clock) = engine();
-        e.create_user("ann", Role::Editor, "correct horse").unwrap();
+        e.create_user("ann", Role::Editor, "correct horse", "admin").unwrap();
         for _ in 0..5 {
             let _ = e.verify_login("ann", "nope-nope", "10.0.0.1");
         }
@@ -489,7 +527,7 @@ mod tests {
     #[test]
     fn sessions_expire_when_idle_and_after_the_absolute_limit() {
         let (e, clock) = engine();
-        e.create_user("ann", Role::Viewer, "correct horse").unwrap();
+        e.create_user("ann", Role::Viewer, "correct horse", "admin").unwrap();
         let t = e.create_session("ann").unwrap();
         assert_eq!(e.session_user(&t).unwrap().unwrap().username, "ann");
         clock.advance(Duration::hours(13));
@@ -510,7 +548,7 @@ mod tests {
     #[test]
     fn api_tokens_authenticate_until_revoked_and_are_stored_hashed() {
         let (e, _) = engine();
-        e.create_user("ann", Role::Admin, "correct horse").unwrap();
+        e.create_user("ann", Role::Admin, "correct horse", "admin").unwrap();
         let new = e.create_api_token("ann", "ci").unwrap();
         assert!(new.token.starts_with("slw_"));
         assert_eq!(e.token_user(&new.token).unwrap().unwrap().username, "ann");
@@ -537,7 +575,7 @@ mod tests {
     #[test]
     fn roles_are_ordered_and_checked() {
         let (e, _) = engine();
-        let v = e.create_user("vic", Role::Viewer, "correct horse").unwrap();
+        let v = e.create_user("vic", Role::Viewer, "correct horse", "admin").unwrap();
         assert!(v.require(Role::Viewer).is_ok());
         let err = v.require(Role::Editor).unwrap_err();
         assert_eq!(
@@ -549,13 +587,13 @@ mod tests {
     #[test]
     fn the_last_admin_stays_and_deleted_users_lose_their_sessions() {
         let (e, _) = engine();
-        e.create_user("root", Role::Admin, "correct horse").unwrap();
-        assert!(e.delete_user("root").is_err());
-        assert!(e.set_user_role("root", Role::Viewer).is_err());
-        e.create_user("ann", Role::Editor, "correct horse").unwrap();
+        e.create_user("root", Role::Admin, "correct horse", "admin").unwrap();
+        assert!(e.delete_user("root", "admin").is_err());
+        assert!(e.set_user_role("root", Role::Viewer, "admin").is_err());
+        e.create_user("ann", Role::Editor, "correct horse", "admin").unwrap();
         let t = e.create_session("ann").unwrap();
         let api = e.create_api_token("ann", "x").unwrap();
-        e.delete_user("ann").unwrap();
+        e.delete_user("ann", "admin").unwrap();
         assert!(e.session_user(&t).unwrap().is_none());
         assert!(e.token_user(&api.token).unwrap().is_none());
     }

@@ -121,6 +121,7 @@ impl Engine {
         }
         crate::revisions::delete_all(&w, slug)?;
         crate::databases::delete_all(&w, slug)?;
+        crate::deployments::delete_all(&w, slug)?;
         w.commit()?;
         Ok(())
     }

@@ -352,6 +352,84 @@ pub(crate) fn delete_all(w: &WriteTransaction, automation: &str) -> Result<()> {
     Ok(())
 }
 
+/// Where a deploy keeps the live contents of `database` that deployment `number` replaced: a
+/// mode-like partition of its own, invisible to the Test and Live listings.
+fn backup_partition(number: u64) -> String {
+    format!("backup-{number}")
+}
+
+/// Replaces database `database` in partition `to` with a copy of the one in `from` (records and
+/// count); `None` when `from` has no such database (nothing is changed then).
+fn copy_partition_in(
+    w: &WriteTransaction,
+    automation: &str,
+    from: &str,
+    to: &str,
+    database: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<u64>> {
+    let mut meta = w.open_table(DB_META)?;
+    let Some(source) = meta.get((automation, from, database))?.map(|v| v.value().to_vec()) else {
+        return Ok(None);
+    };
+    let mut m: DbMeta = from_bytes(&source)?;
+    m.created_at = now;
+    let end = after_all_of(database);
+    let mut records = w.open_table(RECORDS)?;
+    records.retain_in(
+        (automation, to, database, "")..(automation, to, end.as_str(), ""),
+        |_, _| false,
+    )?;
+    let mut rows = Vec::new();
+    for row in records.range((automation, from, database, "")..(automation, from, end.as_str(), ""))? {
+        let (k, v) = row?;
+        rows.push((k.value().3.to_string(), v.value().to_vec()));
+    }
+    for (key, bytes) in &rows {
+        records.insert((automation, to, database, key.as_str()), bytes.as_slice())?;
+    }
+    m.count = rows.len() as u64;
+    meta.insert((automation, to, database), to_bytes(&m)?.as_slice())?;
+    Ok(Some(m.count))
+}
+
+/// A deploy's copy of test database `database` to Live. The live contents it replaces (if Live
+/// had that database) are kept as deployment `number`'s backup; true when they were.
+pub(crate) fn copy_to_live_in(
+    w: &WriteTransaction,
+    automation: &str,
+    database: &str,
+    number: u64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    check_name(database)?;
+    let backup = backup_partition(number);
+    let backed_up = copy_partition_in(w, automation, "live", &backup, database, now)?.is_some();
+    if copy_partition_in(w, automation, "test", "live", database, now)?.is_none() {
+        return Err(missing(database, Mode::Test));
+    }
+    Ok(backed_up)
+}
+
+/// Puts back the live contents of `database` that deployment `number` replaced; returns the
+/// record count restored.
+pub(crate) fn restore_backup_in(
+    w: &WriteTransaction,
+    automation: &str,
+    database: &str,
+    number: u64,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    check_name(database)?;
+    copy_partition_in(w, automation, &backup_partition(number), "live", database, now)?.ok_or_else(
+        || {
+            Error::NotFound(format!(
+                "deployment {number} kept no backup of live database `{database}`"
+            ))
+        },
+    )
+}
+
 /// People change test databases; live databases change only through live runs and deploys.
 pub fn check_user_may_change(mode: Mode) -> Result<()> {
     match mode {

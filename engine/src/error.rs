@@ -29,6 +29,9 @@ pub enum Error {
     RateLimited { retry_after_secs: u64 },
     #[error("not signed in")]
     Unauthenticated,
+    /// A webhook with `auth_secret` was called without the right bearer token.
+    #[error("{0}")]
+    WebhookAuth(String),
     #[error("your role ({have}) may not do this; it needs {need}")]
     Forbidden { have: String, need: String },
     #[error("{0} is not a Slipway data file (or was written by another program)")]
@@ -50,6 +53,7 @@ impl Error {
             Error::BadCredentials => "bad_credentials",
             Error::RateLimited { .. } => "rate_limited",
             Error::Unauthenticated => "unauthenticated",
+            Error::WebhookAuth(_) => "unauthorized",
             Error::Forbidden { .. } => "forbidden",
             Error::LiveReadOnly(_) => "live_read_only",
             Error::ForeignFile(_) | Error::AlreadyOpen(_) | Error::Storage(_) => "storage",

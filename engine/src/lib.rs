@@ -2,10 +2,14 @@
 //! with plain methods over one redb database.
 
 mod accounts;
+pub mod audit;
 mod automations;
 mod blobs;
 mod clock;
 pub mod databases;
+pub mod deployments;
+#[cfg(test)]
+mod deployments_tests;
 mod drafts;
 mod error;
 pub mod expr;
@@ -18,15 +22,19 @@ mod runner_tests;
 pub mod runs;
 pub mod sandbox;
 pub mod schedule;
+mod scheduler;
 mod steps;
 mod store;
 pub mod vault;
 
 pub use accounts::{ApiTokenInfo, NewToken, Role, User};
+pub use audit::{AuditAction, AuditEntry, AuditPage};
 pub use automations::Automation;
+pub use deployments::{DeployPreview, DeployRequest, Deployment, LiveConfig};
 pub use clock::Clock;
 pub use drafts::{Draft, SaveOutcome};
 pub use error::{Error, Result};
+pub use scheduler::Armed;
 pub use revisions::{CHECKPOINT_EVERY_SECS, Revision, RevisionKind};
 pub use runner::{RunEvent, RunHandle, RunRequest};
 pub use store::Engine;

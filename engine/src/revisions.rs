@@ -3,6 +3,7 @@
 //! one; always a `backup` before a restore; `named` when a user names a version; `conflict` to
 //! keep the content of a stale save. Contents go to the content-addressed [`crate::blobs`].
 
+use crate::audit::{AuditAction, audit_in};
 use crate::blobs::{BLOBS, Manifest};
 use crate::drafts::{DRAFTS, Draft};
 use crate::error::{Error, Result};
@@ -120,6 +121,46 @@ pub(crate) fn checkpoint(
     Ok(Some(number))
 }
 
+/// Inside `w`: keeps the draft as a `backup` revision, then makes `document` (revision
+/// `number`) the draft. Returns the new draft version.
+pub(crate) fn restore_in(
+    w: &WriteTransaction,
+    automation: &str,
+    number: u64,
+    document: Document,
+    author: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let current: Draft = match w.open_table(DRAFTS)?.get(automation)? {
+        Some(v) => from_bytes(v.value())?,
+        None => {
+            return Err(Error::NotFound(format!(
+                "automation `{automation}` does not exist"
+            )));
+        }
+    };
+    checkpoint(
+        w,
+        automation,
+        &current.document,
+        author,
+        now,
+        Checkpoint::Forced(
+            RevisionKind::Backup,
+            Some(format!("before restoring revision {number}")),
+        ),
+    )?;
+    let draft = Draft {
+        version: current.version + 1,
+        document,
+        updated_at: now,
+        updated_by: author.to_string(),
+    };
+    w.open_table(DRAFTS)?
+        .insert(automation, to_bytes(&draft)?.as_slice())?;
+    Ok(draft.version)
+}
+
 pub(crate) fn delete_all(w: &WriteTransaction, automation: &str) -> Result<()> {
     for table in [REVISIONS, MANIFESTS] {
         let mut t = w.open_table(table)?;
@@ -176,38 +217,15 @@ impl Engine {
         let (_, document) = self.get_revision(automation, number)?;
         let now = self.now();
         let w = self.db().begin_write()?;
-        let version = {
-            let drafts = w.open_table(DRAFTS)?;
-            let current: Draft = match drafts.get(automation)? {
-                Some(v) => from_bytes(v.value())?,
-                None => {
-                    return Err(Error::NotFound(format!(
-                        "automation `{automation}` does not exist"
-                    )));
-                }
-            };
-            drop(drafts);
-            checkpoint(
-                &w,
-                automation,
-                &current.document,
-                author,
-                now,
-                Checkpoint::Forced(
-                    RevisionKind::Backup,
-                    Some(format!("before restoring revision {number}")),
-                ),
-            )?;
-            let draft = Draft {
-                version: current.version + 1,
-                document,
-                updated_at: now,
-                updated_by: author.to_string(),
-            };
-            w.open_table(DRAFTS)?
-                .insert(automation, to_bytes(&draft)?.as_slice())?;
-            draft.version
-        };
+        let version = restore_in(&w, automation, number, document, author, now)?;
+        audit_in(
+            &w,
+            now,
+            author,
+            AuditAction::Restore,
+            Some(automation),
+            format!("restored revision {number} into the draft"),
+        )?;
         w.commit()?;
         Ok(version)
     }

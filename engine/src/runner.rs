@@ -33,6 +33,7 @@ pub struct RunRequest {
     pub document: Document,
     pub revision: Option<u64>,
     pub deployment: Option<u64>,
+    pub replay_of: Option<String>,
 }
 
 pub struct RunHandle {
@@ -95,6 +96,7 @@ impl Engine {
                 .collect(),
             error: None,
             last_finished_step: None,
+            replay_of: req.replay_of,
         };
         // A run whose caller waits for its `respond` step is made durable when it responds; a
         // queued run acknowledged with its id alone must be on disk before the answer.
@@ -120,13 +122,15 @@ impl Engine {
         })
     }
 
-    /// The document a mode runs: the draft in Test; Live runs the latest deployment.
-    fn document_for(&self, automation: &str, mode: Mode) -> Result<Document> {
+    /// The document a mode runs, with the deployment number in Live: the draft in Test; Live
+    /// runs the latest deployment.
+    pub(crate) fn document_for(&self, automation: &str, mode: Mode) -> Result<(Document, Option<u64>)> {
         match mode {
-            Mode::Test => Ok(self.get_draft(automation)?.document),
-            Mode::Live => Err(Error::Invalid(format!(
-                "nothing of `{automation}` is deployed to live yet"
-            ))),
+            Mode::Test => Ok((self.get_draft(automation)?.document, None)),
+            Mode::Live => {
+                let live = self.live_or_err(automation)?;
+                Ok((live.document.clone(), Some(live.deployment.number)))
+            }
         }
     }
 
@@ -140,7 +144,7 @@ impl Engine {
         source: RunSource,
         input: Option<Value>,
     ) -> Result<RunHandle> {
-        let document = self.document_for(automation, mode)?;
+        let (document, deployment) = self.document_for(automation, mode)?;
         let c = document.composer(composer).ok_or_else(|| {
             Error::NotFound(format!("composer `{composer}` does not exist in {mode}"))
         })?;
@@ -153,21 +157,24 @@ impl Engine {
             input,
             document,
             revision: None,
-            deployment: None,
+            deployment,
+            replay_of: None,
         })
     }
 
     /// Starts the run of a webhook call; also says whether the composer answers with a
-    /// `respond` step (then the caller waits for it).
+    /// `respond` step (then the caller waits for it). `bearer` is the token of the caller's
+    /// `Authorization: Bearer` header, checked when the trigger names an `auth_secret`.
     pub fn start_webhook_run(
         &self,
         automation: &str,
         composer: &str,
         mode: Mode,
         method: &str,
+        bearer: Option<&str>,
         input: Value,
     ) -> Result<(RunHandle, bool)> {
-        let document = self.document_for(automation, mode)?;
+        let (document, deployment) = self.document_for(automation, mode)?;
         let c = document.composer(composer).ok_or_else(|| {
             Error::NotFound(format!("composer `{composer}` does not exist in {mode}"))
         })?;
@@ -177,6 +184,10 @@ impl Engine {
                     "this webhook takes {m}, not {method}"
                 )));
             }
+            model::Trigger::Webhook {
+                auth_secret: Some(name),
+                ..
+            } if !name.is_empty() => self.check_webhook_bearer(automation, mode, name, bearer)?,
             model::Trigger::Webhook { .. } => {}
             other => {
                 return Err(Error::Invalid(format!(
@@ -197,9 +208,61 @@ impl Engine {
             input,
             document,
             revision: None,
-            deployment: None,
+            deployment,
+            replay_of: None,
         })?;
         Ok((handle, responds))
+    }
+
+    /// Replays live run `id` in Test: its trigger input against the current draft, with test
+    /// secrets and databases; the new run names the one it replays.
+    pub fn replay_in_test(&self, id: &str) -> Result<RunHandle> {
+        let original = self.get_run(id)?;
+        if original.mode != Mode::Live {
+            return Err(Error::Invalid(
+                "only live runs are replayed in Test; run a test run again with Run".into(),
+            ));
+        }
+        let (document, _) = self.document_for(&original.automation, Mode::Test)?;
+        self.start_run(RunRequest {
+            automation: original.automation.clone(),
+            composer: original.composer.clone(),
+            mode: Mode::Test,
+            source: RunSource::Replay,
+            input: original.input.clone(),
+            document,
+            revision: None,
+            deployment: None,
+            replay_of: Some(original.id),
+        })
+    }
+
+    /// The caller must present secret `name` of this mode as its bearer token. Compared in
+    /// constant time; a secret that is not set refuses every caller.
+    fn check_webhook_bearer(
+        &self,
+        automation: &str,
+        mode: Mode,
+        name: &str,
+        bearer: Option<&str>,
+    ) -> Result<()> {
+        let Some(given) = bearer else {
+            return Err(Error::WebhookAuth(format!(
+                "this webhook requires `Authorization: Bearer <secret {name}>`"
+            )));
+        };
+        let secrets = self.run_secrets(automation, mode)?;
+        let Some(expected) = secrets.get(name) else {
+            return Err(Error::WebhookAuth(format!(
+                "this webhook requires secret {name}, which is not set in {mode}"
+            )));
+        };
+        if !crate::vault::same_bytes(given.as_bytes(), expected.as_bytes()) {
+            return Err(Error::WebhookAuth(format!(
+                "the bearer token is not the value of secret {name}"
+            )));
+        }
+        Ok(())
     }
 
     /// Recovers after a crash: running runs become interrupted, and queued runs start now
@@ -209,7 +272,7 @@ impl Engine {
         let n = queued.len();
         for run in queued {
             let document = match self.document_for(&run.automation, run.mode) {
-                Ok(d) => d,
+                Ok((d, _)) => d,
                 Err(e) => {
                     let mut failed = run;
                     failed.status = RunStatus::Failed;

@@ -317,6 +317,7 @@ async fn after_a_crash_running_runs_become_interrupted_and_queued_ones_come_back
             steps: vec![],
             error: None,
             last_finished_step: Some("total".into()),
+            replay_of: None,
         };
         running_id = base.id.clone();
         let mut queued = base.clone();

@@ -100,6 +100,9 @@ pub struct Run {
     pub error: Option<String>,
     /// The last step that finished, for runs cut short by a crash.
     pub last_finished_step: Option<String>,
+    /// For a replay in Test: the live run whose trigger input it replayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_of: Option<String>,
 }
 
 /// What a run list shows of a run.

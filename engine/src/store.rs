@@ -29,6 +29,12 @@ pub(crate) struct Inner {
     pub master_key: std::sync::OnceLock<crate::vault::MasterKey>,
     /// Seconds between automatic revisions (PRODUCT.md §5: 30).
     pub checkpoint_every: std::sync::atomic::AtomicI64,
+    /// The latest deployment's document per automation (checked against its number on use).
+    pub live_cache: std::sync::Mutex<
+        std::collections::HashMap<String, Arc<crate::deployments::LiveConfig>>,
+    >,
+    /// Woken by every deploy, so the scheduler re-arms from the new deployment.
+    pub schedules_changed: tokio::sync::Notify,
 }
 
 impl Engine {
@@ -74,6 +80,8 @@ impl Engine {
                 checkpoint_every: std::sync::atomic::AtomicI64::new(
                     crate::revisions::CHECKPOINT_EVERY_SECS,
                 ),
+                live_cache: Default::default(),
+                schedules_changed: tokio::sync::Notify::new(),
             }),
         })
     }

@@ -8,6 +8,7 @@
 //!
 //! The engine never holds the master key: every function that encrypts or decrypts takes it.
 
+use crate::audit::{AuditAction, audit_in};
 use crate::automations::AUTOMATIONS;
 use crate::error::{Error, Result};
 use crate::store::{Engine, from_bytes, to_bytes};
@@ -195,6 +196,45 @@ fn after_all_of(s: &str) -> String {
     format!("{s}\0")
 }
 
+/// A deploy's copy of test secret `name` to Live: decrypted under its test binding and sealed
+/// again under its live one (a ciphertext cannot simply be moved). Inside the deploy's transaction.
+pub(crate) fn copy_to_live_in(
+    w: &redb::WriteTransaction,
+    key: &MasterKey,
+    automation: &str,
+    name: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut t = w.open_table(SECRETS)?;
+    let sealed: Sealed = match t.get((automation, Mode::Test.as_str(), name))? {
+        Some(v) => from_bytes(v.value())?,
+        None => {
+            return Err(Error::Invalid(format!(
+                "secret {name} does not exist in test"
+            )));
+        }
+    };
+    let value = open(key, automation, Mode::Test, name, &sealed)?;
+    let (nonce_b64, ciphertext_b64) = seal(key, automation, Mode::Live, name, &value)?;
+    let live = Sealed {
+        nonce_b64,
+        ciphertext_b64,
+        set_by: by.to_string(),
+        set_at: now,
+    };
+    t.insert(
+        (automation, Mode::Live.as_str(), name),
+        to_bytes(&live)?.as_slice(),
+    )?;
+    Ok(())
+}
+
+/// Equal contents, compared in time that does not depend on where they differ.
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Who may set and delete secrets of a mode: editors in Test, admins in Live (PRODUCT.md §9).
 pub fn role_to_manage(mode: Mode) -> crate::Role {
     match mode {
@@ -236,17 +276,35 @@ impl Engine {
                 to_bytes(&sealed)?.as_slice(),
             )?;
         }
+        audit_in(
+            &w,
+            sealed.set_at,
+            by,
+            AuditAction::SecretSet,
+            Some(automation),
+            format!("set {mode} secret {name}"),
+        )?;
         w.commit()?;
         Ok(())
     }
 
     /// Deletes secret `name`; false when there was none.
-    pub fn delete_secret(&self, automation: &str, mode: Mode, name: &str) -> Result<bool> {
+    pub fn delete_secret(&self, automation: &str, mode: Mode, name: &str, by: &str) -> Result<bool> {
         let w = self.db().begin_write()?;
         let existed = {
             let mut t = w.open_table(SECRETS)?;
             t.remove((automation, mode.as_str(), name))?.is_some()
         };
+        if existed {
+            audit_in(
+                &w,
+                self.now(),
+                by,
+                AuditAction::SecretDelete,
+                Some(automation),
+                format!("deleted {mode} secret {name}"),
+            )?;
+        }
         w.commit()?;
         Ok(existed)
     }
@@ -534,8 +592,8 @@ mod tests {
         e.set_secret(&k, "orders", T, "API_KEY", "n3w", "bob")
             .unwrap();
         assert_eq!(e.secret_values(&k, "orders", T).unwrap()["API_KEY"], "n3w");
-        assert!(e.delete_secret("orders", T, "API_KEY").unwrap());
-        assert!(!e.delete_secret("orders", T, "API_KEY").unwrap());
+        assert!(e.delete_secret("orders", T, "API_KEY", "ann").unwrap());
+        assert!(!e.delete_secret("orders", T, "API_KEY", "ann").unwrap());
         assert_eq!(
             e.secret_values(&k, "orders", T).unwrap(),
             secrets(&[("EMPTY", "")])
@@ -576,7 +634,7 @@ mod tests {
             assert!(msg.contains(&format!("`{}`", to.2)), "{msg}");
             assert!(!msg.contains("hunter2"), "{msg}");
             // Once the misplaced copy is gone, the original still opens.
-            assert!(e.delete_secret(to.0, to.1, to.2).unwrap());
+            assert!(e.delete_secret(to.0, to.1, to.2, "ann").unwrap());
             assert_eq!(
                 e.secret_values(&k, "orders", T).unwrap()["TOKEN"],
                 "hunter2-value"

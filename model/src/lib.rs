@@ -1,6 +1,7 @@
 //! The automation document and its rules: types, validation, diff, expression parsing.
 //! Pure (no I/O, no async) so the engine and the browser share one implementation.
 
+pub mod deploy;
 pub mod diff;
 pub mod document;
 pub mod edit;
@@ -13,6 +14,7 @@ pub mod schedule;
 mod step_config;
 mod validate;
 
+pub use deploy::missing_in_live;
 pub use diff::{ComposerChange, DocumentDiff, ItemChange, Mark, StepChange, diff};
 pub use document::{
     Composer, Connection, Document, DocumentError, FORMAT, Link, Position, Step, StepKind, TRIGGER,

@@ -35,7 +35,7 @@ impl From<engine::Error> for ApiError {
             E::NotFound(_) => StatusCode::NOT_FOUND,
             E::AlreadyExists(_) | E::Conflict { .. } => StatusCode::CONFLICT,
             E::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            E::BadCredentials | E::Unauthenticated => StatusCode::UNAUTHORIZED,
+            E::BadCredentials | E::Unauthenticated | E::WebhookAuth(_) => StatusCode::UNAUTHORIZED,
             E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             E::Forbidden { .. } | E::LiveReadOnly(_) => StatusCode::FORBIDDEN,
             E::ForeignFile(_) | E::AlreadyOpen(_) | E::Storage(_) => {

@@ -1,4 +1,6 @@
-//! Webhooks: `/hooks/test/{automation}/{composer}` runs the draft (PRODUCT.md §8). With a
+//! Webhooks (PRODUCT.md §8): `/hooks/test/{automation}/{composer}` runs the draft,
+//! `/hooks/{automation}/{composer}` the latest deployment with live secrets and databases. A
+//! trigger's `auth_secret` requires `Authorization: Bearer <that secret's value in the mode>`. With a
 //! `respond` step the caller waits for it (up to 30 s, then 504 with the run id); without one
 //! the caller gets 202 with the run id once the run is durably queued.
 
@@ -22,6 +24,32 @@ pub async fn test_hook(
     Query(query): Query<BTreeMap<String, String>>,
     req: Request,
 ) -> ApiResult<Response> {
+    hook(engine, Mode::Test, automation, composer, query, req).await
+}
+
+pub async fn live_hook(
+    State(engine): State<Engine>,
+    Path((automation, composer)): Path<(String, String)>,
+    Query(query): Query<BTreeMap<String, String>>,
+    req: Request,
+) -> ApiResult<Response> {
+    hook(engine, Mode::Live, automation, composer, query, req).await
+}
+
+async fn hook(
+    engine: Engine,
+    mode: Mode,
+    automation: String,
+    composer: String,
+    query: BTreeMap<String, String>,
+    req: Request,
+) -> ApiResult<Response> {
+    let bearer = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let headers = headers_json(req.headers());
@@ -35,7 +63,7 @@ pub async fn test_hook(
     let input =
         json!({ "method": method, "path": path, "headers": headers, "query": query, "body": body });
     let (handle, responds) = blocking(&engine, move |e| {
-        e.start_webhook_run(&automation, &composer, Mode::Test, &method, input)
+        e.start_webhook_run(&automation, &composer, mode, &method, bearer.as_deref(), input)
     })
     .await?;
     if !responds {

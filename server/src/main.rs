@@ -82,7 +82,7 @@ fn add_user(name: &str, role: &str, data_dir: &std::path::Path) -> Result<(), St
     let dir = datadir::DataDir::prepare(data_dir)?;
     let engine = dir.open_engine()?;
     engine
-        .create_user(name, role, password)
+        .create_user(name, role, password, "cli")
         .map_err(|e| e.to_string())?;
     eprintln!("added {role} `{name}`");
     Ok(())

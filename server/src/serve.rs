@@ -100,7 +100,7 @@ fn bootstrap_admin(engine: &Engine, addr: &str) -> Result<(), String> {
     match (user, password) {
         (Some(user), Some(password)) => {
             engine
-                .create_user(&user, Role::Admin, &password)
+                .create_user(&user, Role::Admin, &password, "environment")
                 .map_err(|e| format!("cannot create the admin from SLIPWAY_ADMIN_USER: {e}"))?;
             tracing::info!(user, "created the first admin from the environment");
         }
@@ -170,6 +170,10 @@ pub fn router(engine: Engine) -> Router {
         .route(
             "/hooks/test/{automation}/{composer}",
             axum::routing::any(crate::hooks::test_hook).with_state(engine.clone()),
+        )
+        .route(
+            "/hooks/{automation}/{composer}",
+            axum::routing::any(crate::hooks::live_hook).with_state(engine.clone()),
         )
         .nest("/api/v1", rest::router().with_state(engine.clone()))
         .merge(app_routes)

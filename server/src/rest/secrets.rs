@@ -60,9 +60,9 @@ async fn delete(
     auth: Authed,
     Path((a, mode, name)): Path<(String, Mode, String)>,
 ) -> ApiResult<StatusCode> {
-    auth.require(role_to_manage(mode))?;
+    let user = auth.require(role_to_manage(mode))?;
     let n = name.clone();
-    if blocking(&engine, move |e| e.delete_secret(&a, mode, &n)).await? {
+    if blocking(&engine, move |e| e.delete_secret(&a, mode, &n, &user.username)).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("no secret named `{name}`")))

@@ -33,10 +33,10 @@ async fn create(
     auth: Authed,
     JsonBody(body): JsonBody<NewUser>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    auth.require(Role::Admin)?;
+    let me = auth.require(Role::Admin)?;
     let user = blocking(&engine, move |e| {
         let role: Role = body.role.parse()?;
-        e.create_user(&body.username, role, &body.password)
+        e.create_user(&body.username, role, &body.password, &me.username)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(json!(user))))

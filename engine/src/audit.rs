@@ -1,0 +1,140 @@
+//! The audit log (PRODUCT.md §9): who did what, when — deploys, rollbacks, restores, secret
+//! changes, user changes and logins. Entries are written by the engine methods that make those
+//! changes, inside the same transaction where there is one, so a change and its entry land
+//! together. Entries are keyed by UUIDv7 (time-ordered) and never hold a secret value.
+
+use crate::error::Result;
+use crate::store::{Engine, from_bytes, to_bytes};
+use chrono::{DateTime, Utc};
+use redb::{ReadableDatabase, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
+
+/// UUIDv7 id -> [`AuditEntry`] as JSON.
+const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
+
+/// The most entries one page of [`Engine::list_audit`] holds.
+pub const MAX_AUDIT_PAGE: usize = 500;
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Login,
+    Deploy,
+    Rollback,
+    Restore,
+    BackupRestore,
+    SecretSet,
+    SecretDelete,
+    UserAdd,
+    UserRole,
+    UserDelete,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: AuditAction,
+    pub automation: Option<String>,
+    /// One line for people: what exactly (names, numbers; never a secret value).
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    /// Pass back as `before` for the next (older) page.
+    pub next_cursor: Option<String>,
+}
+
+/// Writes one entry inside `w`.
+pub(crate) fn audit_in(
+    w: &WriteTransaction,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: AuditAction,
+    automation: Option<&str>,
+    detail: impl Into<String>,
+) -> Result<()> {
+    let entry = AuditEntry {
+        id: uuid::Uuid::now_v7().to_string(),
+        at,
+        actor: actor.to_string(),
+        action,
+        automation: automation.map(str::to_string),
+        detail: detail.into(),
+    };
+    w.open_table(AUDIT)?
+        .insert(entry.id.as_str(), to_bytes(&entry)?.as_slice())?;
+    Ok(())
+}
+
+impl Engine {
+    /// Writes one entry in a transaction of its own.
+    pub(crate) fn audit(
+        &self,
+        actor: &str,
+        action: AuditAction,
+        automation: Option<&str>,
+        detail: impl Into<String>,
+    ) -> Result<()> {
+        let w = self.db().begin_write()?;
+        audit_in(&w, self.now(), actor, action, automation, detail)?;
+        w.commit()?;
+        Ok(())
+    }
+
+    /// Newest first, `limit` (1..=[`MAX_AUDIT_PAGE`]) entries older than the cursor `before`.
+    pub fn list_audit(&self, limit: usize, before: Option<&str>) -> Result<AuditPage> {
+        let limit = limit.clamp(1, MAX_AUDIT_PAGE);
+        let r = self.db().begin_read()?;
+        let t = match r.open_table(AUDIT) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                return Ok(AuditPage {
+                    items: vec![],
+                    next_cursor: None,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let rows = match before {
+            Some(b) => t.range(..b)?,
+            None => t.range::<&str>(..)?,
+        };
+        let mut items = Vec::new();
+        let mut next_cursor = None;
+        for row in rows.rev() {
+            if items.len() == limit {
+                next_cursor = items.last().map(|e: &AuditEntry| e.id.clone());
+                break;
+            }
+            items.push(from_bytes(row?.1.value())?);
+        }
+        Ok(AuditPage { items, next_cursor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Clock;
+
+    #[test]
+    fn newest_first_in_pages() {
+        let e = Engine::in_memory(Clock::system()).unwrap();
+        assert!(e.list_audit(10, None).unwrap().items.is_empty());
+        for i in 0..5 {
+            e.audit("ann", AuditAction::Login, None, format!("login {i}"))
+                .unwrap();
+        }
+        let first = e.list_audit(3, None).unwrap();
+        let details: Vec<_> = first.items.iter().map(|e| e.detail.as_str()).collect();
+        assert_eq!(details, ["login 4", "login 3", "login 2"]);
+        let rest = e.list_audit(3, first.next_cursor.as_deref()).unwrap();
+        let details: Vec<_> = rest.items.iter().map(|e| e.detail.as_str()).collect();
+        assert_eq!(details, ["login 1", "login 0"]);
+        assert_eq!(rest.next_cursor, None);
+    }
+}

@@ -1,0 +1,391 @@
+//! Deployments (PRODUCT.md §6): what Live runs. A deploy is one redb transaction — a `deploy`
+//! revision of the draft, the numbered deployment record, copies of exactly the ticked secrets
+//! and databases (the live database contents a copy replaces kept as that deployment's backup),
+//! and the audit entry. Live is always the latest deployment; there is no other way to change it.
+
+use crate::audit::{AuditAction, audit_in};
+use crate::databases;
+use crate::drafts::{DRAFTS, Draft};
+use crate::error::{Error, Result};
+use crate::revisions::{Checkpoint, RevisionKind, checkpoint, restore_in};
+use crate::store::{Engine, from_bytes, to_bytes};
+use crate::vault;
+use chrono::{DateTime, Utc};
+use model::{Document, DocumentDiff, Mode, Problem};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// (automation, number) -> [`Deployment`] as JSON.
+const DEPLOYMENTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("deployments");
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Deployment {
+    pub number: u64,
+    /// The `deploy` revision holding the deployed document.
+    pub revision: u64,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+    pub note: String,
+    /// Test secrets copied to Live by this deploy.
+    pub secrets: Vec<String>,
+    /// Test databases copied to Live by this deploy.
+    pub databases: Vec<String>,
+    /// Live databases whose previous contents this deploy replaced and kept.
+    pub backups: Vec<String>,
+    /// Set when this deployment rolled back to an earlier one.
+    pub rollback_of: Option<u64>,
+}
+
+/// What to copy along with the document.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct DeployRequest {
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    #[serde(default)]
+    pub databases: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The deployment Live runs, with its document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveConfig {
+    pub deployment: Deployment,
+    pub document: Document,
+}
+
+/// Everything the deploy dialog shows before confirming.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DeployPreview {
+    /// The draft as it would be deployed.
+    pub document: Document,
+    /// The current live deployment's number, if any.
+    pub live: Option<u64>,
+    /// From the live document to the draft.
+    pub changes: DocumentDiff,
+    pub secrets: Vec<SecretChoice>,
+    pub databases: Vec<DatabaseChoice>,
+    /// Validation errors: they block the deploy.
+    pub errors: Vec<Problem>,
+    /// Names of the secrets and databases Live has now (for [`model::missing_in_live`]).
+    pub live_secrets: Vec<String>,
+    pub live_databases: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SecretChoice {
+    pub name: String,
+    /// Live has a secret of this name: copying replaces its value.
+    pub in_live: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DatabaseChoice {
+    pub name: String,
+    pub count: u64,
+    /// The record count of the live database a copy would replace.
+    pub live_count: Option<u64>,
+}
+
+fn latest_in(
+    t: &impl ReadableTable<(&'static str, u64), &'static [u8]>,
+    automation: &str,
+) -> Result<Option<Deployment>> {
+    match t
+        .range((automation, 0)..=(automation, u64::MAX))?
+        .next_back()
+    {
+        Some(row) => Ok(Some(from_bytes(row?.1.value())?)),
+        None => Ok(None),
+    }
+}
+
+fn errors_of(document: &Document) -> Vec<Problem> {
+    document
+        .validate()
+        .into_iter()
+        .filter(|p| p.severity == model::Severity::Error)
+        .collect()
+}
+
+/// Inside `w`: deploys the draft as it is in `w`.
+fn deploy_in(
+    engine: &Engine,
+    w: &WriteTransaction,
+    automation: &str,
+    req: &DeployRequest,
+    author: &str,
+    rollback_of: Option<u64>,
+    now: DateTime<Utc>,
+) -> Result<Deployment> {
+    let draft: Draft = match w.open_table(DRAFTS)?.get(automation)? {
+        Some(v) => from_bytes(v.value())?,
+        None => {
+            return Err(Error::NotFound(format!(
+                "automation `{automation}` does not exist"
+            )));
+        }
+    };
+    let errors = errors_of(&draft.document);
+    if let Some(first) = errors.first() {
+        return Err(Error::Invalid(format!(
+            "the draft has {} problem{} that block a deploy; first: {}: {}",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            first.path,
+            first.message
+        )));
+    }
+    if req.note.chars().count() > 500 {
+        return Err(Error::Invalid("a deploy note has at most 500 characters".into()));
+    }
+    let secrets: BTreeSet<&String> = req.secrets.iter().collect();
+    let dbs: BTreeSet<&String> = req.databases.iter().collect();
+    let revision = checkpoint(
+        w,
+        automation,
+        &draft.document,
+        author,
+        now,
+        Checkpoint::Forced(RevisionKind::Deploy, None),
+    )?
+    .ok_or_else(|| Error::Storage("the deploy revision was not written".into()))?;
+    let number = latest_in(&w.open_table(DEPLOYMENTS)?, automation)?
+        .map(|d| d.number + 1)
+        .unwrap_or(1);
+    if !secrets.is_empty() {
+        let key = engine.master_key()?;
+        for name in &secrets {
+            vault::copy_to_live_in(w, key, automation, name, author, now)?;
+        }
+    }
+    let mut backups = Vec::new();
+    for name in &dbs {
+        if databases::copy_to_live_in(w, automation, name, number, now)? {
+            backups.push(name.to_string());
+        }
+    }
+    let deployment = Deployment {
+        number,
+        revision,
+        author: author.to_string(),
+        created_at: now,
+        note: req.note.trim().to_string(),
+        secrets: secrets.into_iter().cloned().collect(),
+        databases: dbs.into_iter().cloned().collect(),
+        backups,
+        rollback_of,
+    };
+    w.open_table(DEPLOYMENTS)?
+        .insert((automation, number), to_bytes(&deployment)?.as_slice())?;
+    let copied = |what: &str, names: &[String]| {
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!("; copied {what} {}", names.join(", "))
+        }
+    };
+    let (action, what) = match rollback_of {
+        Some(n) => (AuditAction::Rollback, format!("rolled back to #{n} as #{number}")),
+        None => (AuditAction::Deploy, format!("deployed #{number}")),
+    };
+    audit_in(
+        w,
+        now,
+        author,
+        action,
+        Some(automation),
+        format!(
+            "{what} (revision {revision}){}{}",
+            copied("secrets", &deployment.secrets),
+            copied("databases", &deployment.databases)
+        ),
+    )?;
+    Ok(deployment)
+}
+
+pub(crate) fn delete_all(w: &WriteTransaction, automation: &str) -> Result<()> {
+    w.open_table(DEPLOYMENTS)?
+        .retain_in((automation, 0)..=(automation, u64::MAX), |_, _| false)?;
+    Ok(())
+}
+
+impl Engine {
+    /// Deploys the draft of `automation` with the ticked secrets and databases.
+    pub fn deploy(&self, automation: &str, req: &DeployRequest, author: &str) -> Result<Deployment> {
+        let now = self.now();
+        let w = self.db().begin_write()?;
+        let d = deploy_in(self, &w, automation, req, author, None, now)?;
+        w.commit()?;
+        self.deployed(automation);
+        Ok(d)
+    }
+
+    /// Restores deployment `number`'s revision into Test (a backup revision first) and deploys
+    /// it, in one transaction. Secrets and databases are not copied again.
+    pub fn rollback(&self, automation: &str, number: u64, author: &str) -> Result<Deployment> {
+        let target = self.get_deployment(automation, number)?;
+        let (_, document) = self.get_revision(automation, target.revision)?;
+        let now = self.now();
+        let w = self.db().begin_write()?;
+        restore_in(&w, automation, target.revision, document, author, now)?;
+        let req = DeployRequest {
+            note: format!("Roll back to #{number}"),
+            ..DeployRequest::default()
+        };
+        let d = deploy_in(self, &w, automation, &req, author, Some(number), now)?;
+        w.commit()?;
+        self.deployed(automation);
+        Ok(d)
+    }
+
+    /// Puts back the live contents of `database` that deployment `number` replaced.
+    pub fn restore_database_backup(
+        &self,
+        automation: &str,
+        number: u64,
+        database: &str,
+        author: &str,
+    ) -> Result<u64> {
+        let d = self.get_deployment(automation, number)?;
+        if !d.backups.iter().any(|b| b == database) {
+            return Err(Error::NotFound(format!(
+                "deployment {number} kept no backup of live database `{database}`"
+            )));
+        }
+        let now = self.now();
+        let w = self.db().begin_write()?;
+        let count = databases::restore_backup_in(&w, automation, database, number, now)?;
+        audit_in(
+            &w,
+            now,
+            author,
+            AuditAction::BackupRestore,
+            Some(automation),
+            format!("restored live database {database} as it was before deployment #{number} ({count} records)"),
+        )?;
+        w.commit()?;
+        Ok(count)
+    }
+
+    /// Newest first.
+    pub fn list_deployments(&self, automation: &str) -> Result<Vec<Deployment>> {
+        self.get_automation(automation)?;
+        let r = self.db().begin_read()?;
+        let t = match r.open_table(DEPLOYMENTS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = vec![];
+        for row in t.range((automation, 0)..=(automation, u64::MAX))?.rev() {
+            out.push(from_bytes(row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn get_deployment(&self, automation: &str, number: u64) -> Result<Deployment> {
+        let missing = || {
+            Error::NotFound(format!(
+                "automation `{automation}` has no deployment {number}"
+            ))
+        };
+        let r = self.db().begin_read()?;
+        let t = r.open_table(DEPLOYMENTS).map_err(|_| missing())?;
+        let v = t.get((automation, number))?.ok_or_else(missing)?;
+        from_bytes(v.value())
+    }
+
+    /// The latest deployment, without its document.
+    pub fn latest_deployment(&self, automation: &str) -> Result<Option<Deployment>> {
+        let r = self.db().begin_read()?;
+        match r.open_table(DEPLOYMENTS) {
+            Ok(t) => latest_in(&t, automation),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// What Live runs: the latest deployment and its document; `None` before the first deploy.
+    /// Documents are cached per automation and checked against the latest number on each call.
+    pub fn live(&self, automation: &str) -> Result<Option<Arc<LiveConfig>>> {
+        let Some(latest) = self.latest_deployment(automation)? else {
+            return Ok(None);
+        };
+        if let Some(cached) = self.inner.live_cache.lock().unwrap().get(automation)
+            && cached.deployment.number == latest.number
+        {
+            return Ok(Some(cached.clone()));
+        }
+        let (_, document) = self.get_revision(automation, latest.revision)?;
+        let config = Arc::new(LiveConfig {
+            deployment: latest,
+            document,
+        });
+        self.inner
+            .live_cache
+            .lock()
+            .unwrap()
+            .insert(automation.to_string(), config.clone());
+        Ok(Some(config))
+    }
+
+    /// Like [`Engine::live`], with a clear error before the first deploy.
+    pub fn live_or_err(&self, automation: &str) -> Result<Arc<LiveConfig>> {
+        self.get_automation(automation)?;
+        self.live(automation)?.ok_or_else(|| {
+            Error::NotFound(format!("nothing of `{automation}` is deployed to Live yet"))
+        })
+    }
+
+    /// Everything the deploy dialog shows.
+    pub fn deploy_preview(&self, automation: &str) -> Result<DeployPreview> {
+        let draft = self.get_draft(automation)?;
+        let live = self.live(automation)?;
+        let empty = Document {
+            format: model::FORMAT,
+            composers: vec![],
+            connections: vec![],
+        };
+        let live_doc = live.as_ref().map(|l| &l.document).unwrap_or(&empty);
+        let live_secrets: BTreeSet<String> = self
+            .list_secrets(automation, Mode::Live)?
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        let live_dbs = self.list_databases(automation, Mode::Live)?;
+        Ok(DeployPreview {
+            changes: model::diff(live_doc, &draft.document),
+            errors: errors_of(&draft.document),
+            live: live.as_ref().map(|l| l.deployment.number),
+            secrets: self
+                .list_secrets(automation, Mode::Test)?
+                .into_iter()
+                .map(|s| SecretChoice {
+                    in_live: live_secrets.contains(&s.name),
+                    name: s.name,
+                })
+                .collect(),
+            databases: self
+                .list_databases(automation, Mode::Test)?
+                .into_iter()
+                .map(|d| DatabaseChoice {
+                    live_count: live_dbs.iter().find(|l| l.name == d.name).map(|l| l.count),
+                    name: d.name,
+                    count: d.count,
+                })
+                .collect(),
+            live_secrets: live_secrets.into_iter().collect(),
+            live_databases: live_dbs.into_iter().map(|d| d.name).collect(),
+            document: draft.document,
+        })
+    }
+
+    /// After a deploy: drop the cached live document and re-arm the schedules.
+    fn deployed(&self, automation: &str) {
+        self.inner.live_cache.lock().unwrap().remove(automation);
+        self.inner.schedules_changed.notify_one();
+    }
+}
