@@ -478,7 +478,8 @@ mod tests {
     #[test]
     fn passwords_are_argon2id_and_verified() {
         let (e, _) = engine();
-        e.create_user("ann", Role::Editor, "correct horse", "admin").unwrap();
+        e.create_user("ann", Role::Editor, "correct horse", "admin")
+            .unwrap();
         let u = e.verify_login("ann", "correct horse", "1.2.3.4").unwrap();
         assert_eq!(u.role, Role::Editor);
         assert!(matches!(
@@ -510,7 +511,8 @@ mod tests {
     #[test]
     fn login_failures_are_rate_limited_per_user_and_address() {
         let (e, clock) = engine();
-        e.create_user("ann", Role::Editor, "correct horse", "admin").unwrap();
+        e.create_user("ann", Role::Editor, "correct horse", "admin")
+            .unwrap();
         for _ in 0..5 {
             let _ = e.verify_login("ann", "nope-nope", "10.0.0.1");
         }
@@ -527,7 +529,8 @@ mod tests {
     #[test]
     fn sessions_expire_when_idle_and_after_the_absolute_limit() {
         let (e, clock) = engine();
-        e.create_user("ann", Role::Viewer, "correct horse", "admin").unwrap();
+        e.create_user("ann", Role::Viewer, "correct horse", "admin")
+            .unwrap();
         let t = e.create_session("ann").unwrap();
         assert_eq!(e.session_user(&t).unwrap().unwrap().username, "ann");
         clock.advance(Duration::hours(13));
@@ -548,7 +551,8 @@ mod tests {
     #[test]
     fn api_tokens_authenticate_until_revoked_and_are_stored_hashed() {
         let (e, _) = engine();
-        e.create_user("ann", Role::Admin, "correct horse", "admin").unwrap();
+        e.create_user("ann", Role::Admin, "correct horse", "admin")
+            .unwrap();
         let new = e.create_api_token("ann", "ci").unwrap();
         assert!(new.token.starts_with("slw_"));
         assert_eq!(e.token_user(&new.token).unwrap().unwrap().username, "ann");
@@ -575,7 +579,9 @@ mod tests {
     #[test]
     fn roles_are_ordered_and_checked() {
         let (e, _) = engine();
-        let v = e.create_user("vic", Role::Viewer, "correct horse", "admin").unwrap();
+        let v = e
+            .create_user("vic", Role::Viewer, "correct horse", "admin")
+            .unwrap();
         assert!(v.require(Role::Viewer).is_ok());
         let err = v.require(Role::Editor).unwrap_err();
         assert_eq!(
@@ -587,10 +593,12 @@ mod tests {
     #[test]
     fn the_last_admin_stays_and_deleted_users_lose_their_sessions() {
         let (e, _) = engine();
-        e.create_user("root", Role::Admin, "correct horse", "admin").unwrap();
+        e.create_user("root", Role::Admin, "correct horse", "admin")
+            .unwrap();
         assert!(e.delete_user("root", "admin").is_err());
         assert!(e.set_user_role("root", Role::Viewer, "admin").is_err());
-        e.create_user("ann", Role::Editor, "correct horse", "admin").unwrap();
+        e.create_user("ann", Role::Editor, "correct horse", "admin")
+            .unwrap();
         let t = e.create_session("ann").unwrap();
         let api = e.create_api_token("ann", "x").unwrap();
         e.delete_user("ann", "admin").unwrap();

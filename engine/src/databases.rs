@@ -369,7 +369,10 @@ fn copy_partition_in(
     now: DateTime<Utc>,
 ) -> Result<Option<u64>> {
     let mut meta = w.open_table(DB_META)?;
-    let Some(source) = meta.get((automation, from, database))?.map(|v| v.value().to_vec()) else {
+    let Some(source) = meta
+        .get((automation, from, database))?
+        .map(|v| v.value().to_vec())
+    else {
         return Ok(None);
     };
     let mut m: DbMeta = from_bytes(&source)?;
@@ -381,7 +384,9 @@ fn copy_partition_in(
         |_, _| false,
     )?;
     let mut rows = Vec::new();
-    for row in records.range((automation, from, database, "")..(automation, from, end.as_str(), ""))? {
+    for row in
+        records.range((automation, from, database, "")..(automation, from, end.as_str(), ""))?
+    {
         let (k, v) = row?;
         rows.push((k.value().3.to_string(), v.value().to_vec()));
     }
@@ -421,13 +426,19 @@ pub(crate) fn restore_backup_in(
     now: DateTime<Utc>,
 ) -> Result<u64> {
     check_name(database)?;
-    copy_partition_in(w, automation, &backup_partition(number), "live", database, now)?.ok_or_else(
-        || {
-            Error::NotFound(format!(
-                "deployment {number} kept no backup of live database `{database}`"
-            ))
-        },
-    )
+    copy_partition_in(
+        w,
+        automation,
+        &backup_partition(number),
+        "live",
+        database,
+        now,
+    )?
+    .ok_or_else(|| {
+        Error::NotFound(format!(
+            "deployment {number} kept no backup of live database `{database}`"
+        ))
+    })
 }
 
 /// People change test databases; live databases change only through live runs and deploys.

@@ -139,7 +139,9 @@ fn deploy_in(
         )));
     }
     if req.note.chars().count() > 500 {
-        return Err(Error::Invalid("a deploy note has at most 500 characters".into()));
+        return Err(Error::Invalid(
+            "a deploy note has at most 500 characters".into(),
+        ));
     }
     let secrets: BTreeSet<&String> = req.secrets.iter().collect();
     let dbs: BTreeSet<&String> = req.databases.iter().collect();
@@ -188,7 +190,10 @@ fn deploy_in(
         }
     };
     let (action, what) = match rollback_of {
-        Some(n) => (AuditAction::Rollback, format!("rolled back to #{n} as #{number}")),
+        Some(n) => (
+            AuditAction::Rollback,
+            format!("rolled back to #{n} as #{number}"),
+        ),
         None => (AuditAction::Deploy, format!("deployed #{number}")),
     };
     audit_in(
@@ -214,7 +219,12 @@ pub(crate) fn delete_all(w: &WriteTransaction, automation: &str) -> Result<()> {
 
 impl Engine {
     /// Deploys the draft of `automation` with the ticked secrets and databases.
-    pub fn deploy(&self, automation: &str, req: &DeployRequest, author: &str) -> Result<Deployment> {
+    pub fn deploy(
+        &self,
+        automation: &str,
+        req: &DeployRequest,
+        author: &str,
+    ) -> Result<Deployment> {
         let now = self.now();
         let w = self.db().begin_write()?;
         let d = deploy_in(self, &w, automation, req, author, None, now)?;
@@ -264,7 +274,9 @@ impl Engine {
             author,
             AuditAction::BackupRestore,
             Some(automation),
-            format!("restored live database {database} as it was before deployment #{number} ({count} records)"),
+            format!(
+                "restored live database {database} as it was before deployment #{number} ({count} records)"
+            ),
         )?;
         w.commit()?;
         Ok(count)

@@ -32,8 +32,10 @@ fn setup() -> (Engine, Clock) {
         .unwrap();
     e.store_secret("orders", Mode::Test, "OTHER", "other", "ann")
         .unwrap();
-    e.db_put("orders", Mode::Test, "orders", "a", json!(1)).unwrap();
-    e.db_put("orders", Mode::Test, "orders", "b", json!(2)).unwrap();
+    e.db_put("orders", Mode::Test, "orders", "a", json!(1))
+        .unwrap();
+    e.db_put("orders", Mode::Test, "orders", "b", json!(2))
+        .unwrap();
     e.db_put("orders", Mode::Test, "unticked", "a", json!(1))
         .unwrap();
     (e, clock)
@@ -56,7 +58,9 @@ fn live_value(e: &Engine) -> Value {
 fn a_deploy_copies_exactly_what_is_ticked_and_freezes_live() {
     let (e, clock) = setup();
     assert!(e.live("orders").unwrap().is_none());
-    let d = e.deploy("orders", &tick(&["API_KEY"], &["orders"]), "ann").unwrap();
+    let d = e
+        .deploy("orders", &tick(&["API_KEY"], &["orders"]), "ann")
+        .unwrap();
     assert_eq!((d.number, d.note.as_str()), (1, "first"));
     assert_eq!(d.secrets, ["API_KEY"]);
     assert_eq!(d.databases, ["orders"]);
@@ -87,7 +91,8 @@ fn a_deploy_copies_exactly_what_is_ticked_and_freezes_live() {
     // Editing Test changes nothing in Live.
     clock.advance(chrono::Duration::seconds(60));
     e.save_draft("orders", 2, doc("v2"), "ann").unwrap();
-    e.db_put("orders", Mode::Test, "orders", "c", json!(3)).unwrap();
+    e.db_put("orders", Mode::Test, "orders", "c", json!(3))
+        .unwrap();
     assert_eq!(live_value(&e), json!("v1"));
     assert_eq!(e.db_count("orders", Mode::Live, "orders").unwrap(), 2);
 
@@ -105,7 +110,9 @@ fn a_draft_with_errors_does_not_deploy_and_changes_nothing() {
     bad.composers[0].steps[0].name = "Not A Name".into();
     e.save_draft("orders", 2, bad, "ann").unwrap();
     let revisions = e.list_revisions("orders").unwrap().len();
-    let err = e.deploy("orders", &tick(&["API_KEY"], &["orders"]), "ann").unwrap_err();
+    let err = e
+        .deploy("orders", &tick(&["API_KEY"], &["orders"]), "ann")
+        .unwrap_err();
     assert!(matches!(err, Error::Invalid(_)), "{err}");
     assert!(err.to_string().contains("block a deploy"), "{err}");
     assert!(e.live("orders").unwrap().is_none());
@@ -118,7 +125,10 @@ fn a_draft_with_errors_does_not_deploy_and_changes_nothing() {
 #[test]
 fn ticking_a_missing_secret_or_database_refuses_the_whole_deploy() {
     let (e, _) = setup();
-    for req in [tick(&["API_KEY", "NOPE"], &[]), tick(&[], &["orders", "nope"])] {
+    for req in [
+        tick(&["API_KEY", "NOPE"], &[]),
+        tick(&[], &["orders", "nope"]),
+    ] {
         assert!(e.deploy("orders", &req, "ann").is_err());
         assert!(e.live("orders").unwrap().is_none());
         assert!(e.list_secrets("orders", Mode::Live).unwrap().is_empty());
@@ -131,20 +141,36 @@ fn replaced_live_contents_are_kept_and_restorable() {
     let (e, _) = setup();
     e.deploy("orders", &tick(&[], &["orders"]), "ann").unwrap();
     // Live data grows through live runs (here directly).
-    e.db_put("orders", Mode::Live, "orders", "live-only", json!("precious"))
-        .unwrap();
+    e.db_put(
+        "orders",
+        Mode::Live,
+        "orders",
+        "live-only",
+        json!("precious"),
+    )
+    .unwrap();
     let d2 = e.deploy("orders", &tick(&[], &["orders"]), "ann").unwrap();
     assert_eq!(d2.backups, ["orders"]);
-    assert_eq!(e.db_get("orders", Mode::Live, "orders", "live-only").unwrap(), None);
+    assert_eq!(
+        e.db_get("orders", Mode::Live, "orders", "live-only")
+            .unwrap(),
+        None
+    );
     // The backup is not a database of either mode.
     assert_eq!(e.list_databases("orders", Mode::Live).unwrap().len(), 1);
-    let n = e.restore_database_backup("orders", 2, "orders", "root").unwrap();
+    let n = e
+        .restore_database_backup("orders", 2, "orders", "root")
+        .unwrap();
     assert_eq!(n, 3);
     assert_eq!(
-        e.db_get("orders", Mode::Live, "orders", "live-only").unwrap(),
+        e.db_get("orders", Mode::Live, "orders", "live-only")
+            .unwrap(),
         Some(json!("precious"))
     );
-    assert!(e.restore_database_backup("orders", 1, "orders", "root").is_err());
+    assert!(
+        e.restore_database_backup("orders", 1, "orders", "root")
+            .is_err()
+    );
 }
 
 #[test]
@@ -155,7 +181,8 @@ fn rollback_restores_into_test_with_a_backup_and_deploys() {
     e.save_draft("orders", 2, doc("v2"), "ann").unwrap();
     e.deploy("orders", &tick(&[], &[]), "ann").unwrap();
     clock.advance(chrono::Duration::seconds(60));
-    e.save_draft("orders", 3, doc("v3 unsaved work"), "ann").unwrap();
+    e.save_draft("orders", 3, doc("v3 unsaved work"), "ann")
+        .unwrap();
 
     let d3 = e.rollback("orders", 1, "bob").unwrap();
     assert_eq!((d3.number, d3.rollback_of), (3, Some(1)));
@@ -164,9 +191,15 @@ fn rollback_restores_into_test_with_a_backup_and_deploys() {
     assert_eq!(draft.composers[0].steps[0].config["value"], json!("v1"));
     // The work in the draft was kept as a backup revision first.
     let revs = e.list_revisions("orders").unwrap();
-    let backup = revs.iter().find(|r| r.kind == RevisionKind::Backup).unwrap();
+    let backup = revs
+        .iter()
+        .find(|r| r.kind == RevisionKind::Backup)
+        .unwrap();
     let (_, kept) = e.get_revision("orders", backup.number).unwrap();
-    assert_eq!(kept.composers[0].steps[0].config["value"], json!("v3 unsaved work"));
+    assert_eq!(
+        kept.composers[0].steps[0].config["value"],
+        json!("v3 unsaved work")
+    );
     assert_eq!(revs[0].kind, RevisionKind::Deploy);
     assert!(e.rollback("orders", 9, "bob").is_err());
     assert_ne!(d1.revision, d3.revision);
@@ -180,7 +213,10 @@ fn rollback_restores_into_test_with_a_backup_and_deploys() {
         .collect();
     assert_eq!(actions[0], AuditAction::Rollback);
     assert_eq!(
-        actions.iter().filter(|a| **a == AuditAction::Deploy).count(),
+        actions
+            .iter()
+            .filter(|a| **a == AuditAction::Deploy)
+            .count(),
         2
     );
 }
@@ -193,7 +229,8 @@ fn the_preview_names_changes_choices_and_live_state() {
     assert_eq!(p.changes.composers.len(), 1, "everything is new");
     assert_eq!(p.secrets.len(), 2);
     assert!(p.secrets.iter().all(|s| !s.in_live));
-    e.deploy("orders", &tick(&["API_KEY"], &["orders"]), "ann").unwrap();
+    e.deploy("orders", &tick(&["API_KEY"], &["orders"]), "ann")
+        .unwrap();
     clock.advance(chrono::Duration::seconds(60));
     e.save_draft("orders", 2, doc("v2"), "ann").unwrap();
     let p = e.deploy_preview("orders").unwrap();
@@ -236,7 +273,8 @@ async fn wait_finished(e: &Engine, id: &str) -> crate::runs::Run {
 #[tokio::test]
 async fn schedules_fire_only_from_live_and_a_missed_one_fires_once() {
     let (e, clock) = setup();
-    e.save_draft("orders", 2, scheduled("*/5 * * * *"), "ann").unwrap();
+    e.save_draft("orders", 2, scheduled("*/5 * * * *"), "ann")
+        .unwrap();
     // Test never fires.
     clock.advance(chrono::Duration::minutes(30));
     assert!(e.fire_due_schedules().unwrap().is_empty());
@@ -253,9 +291,15 @@ async fn schedules_fire_only_from_live_and_a_missed_one_fires_once() {
     assert_eq!(fired.len(), 1);
     let run = wait_finished(&e, &fired[0]).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
-    assert_eq!((run.mode, run.source, run.deployment), (Mode::Live, RunSource::Schedule, Some(1)));
+    assert_eq!(
+        (run.mode, run.source, run.deployment),
+        (Mode::Live, RunSource::Schedule, Some(1))
+    );
     assert_eq!(e.db_count("orders", Mode::Live, "ticks").unwrap(), 1);
-    assert!(e.fire_due_schedules().unwrap().is_empty(), "fires once per time");
+    assert!(
+        e.fire_due_schedules().unwrap().is_empty(),
+        "fires once per time"
+    );
 
     // Down for an hour: twelve fire times missed, one run at start.
     clock.advance(chrono::Duration::minutes(60));
@@ -273,9 +317,16 @@ async fn schedules_fire_only_from_live_and_a_missed_one_fires_once() {
 #[tokio::test]
 async fn a_live_run_replays_in_test_against_the_draft() {
     let (e, clock) = setup();
-    e.deploy("orders", &tick(&["API_KEY"], &["orders"]), "ann").unwrap();
+    e.deploy("orders", &tick(&["API_KEY"], &["orders"]), "ann")
+        .unwrap();
     let h = e
-        .start_composer_run("orders", "c", Mode::Live, RunSource::Api, Some(json!({"x": 42})))
+        .start_composer_run(
+            "orders",
+            "c",
+            Mode::Live,
+            RunSource::Api,
+            Some(json!({"x": 42})),
+        )
         .unwrap();
     let live = h.finished.await.unwrap();
     assert_eq!(live.status, RunStatus::Succeeded, "{:?}", live.error);
@@ -286,7 +337,10 @@ async fn a_live_run_replays_in_test_against_the_draft() {
     e.save_draft("orders", 2, doc("replayed"), "ann").unwrap();
     let replay = e.replay_in_test(&live.id).unwrap().finished.await.unwrap();
     assert_eq!(replay.status, RunStatus::Succeeded, "{:?}", replay.error);
-    assert_eq!((replay.mode, replay.source), (Mode::Test, RunSource::Replay));
+    assert_eq!(
+        (replay.mode, replay.source),
+        (Mode::Test, RunSource::Replay)
+    );
     assert_eq!(replay.replay_of.as_deref(), Some(live.id.as_str()));
     assert_eq!(replay.input, json!({"x": 42}));
     assert_eq!(
@@ -297,5 +351,8 @@ async fn a_live_run_replays_in_test_against_the_draft() {
         e.db_get("orders", Mode::Live, "orders", "k").unwrap(),
         Some(json!("v1"))
     );
-    assert!(e.replay_in_test(&replay.id).is_err(), "only live runs replay");
+    assert!(
+        e.replay_in_test(&replay.id).is_err(),
+        "only live runs replay"
+    );
 }

@@ -124,7 +124,11 @@ impl Engine {
 
     /// The document a mode runs, with the deployment number in Live: the draft in Test; Live
     /// runs the latest deployment.
-    pub(crate) fn document_for(&self, automation: &str, mode: Mode) -> Result<(Document, Option<u64>)> {
+    pub(crate) fn document_for(
+        &self,
+        automation: &str,
+        mode: Mode,
+    ) -> Result<(Document, Option<u64>)> {
         match mode {
             Mode::Test => Ok((self.get_draft(automation)?.document, None)),
             Mode::Live => {

@@ -5,8 +5,8 @@
 //! start).
 
 use crate::error::Result;
-use crate::runs::RunSource;
 use crate::runner::RunRequest;
+use crate::runs::RunSource;
 use crate::schedule::next_fire_times;
 use crate::store::{Engine, from_bytes, to_bytes};
 use chrono::{DateTime, Utc};
@@ -61,7 +61,11 @@ impl Engine {
                         composer: c.slug.clone(),
                         next: t[0],
                     }),
-                    Err(e) => tracing::warn!(automation = a.slug, composer = c.slug, "schedule not armed: {e}"),
+                    Err(e) => tracing::warn!(
+                        automation = a.slug,
+                        composer = c.slug,
+                        "schedule not armed: {e}"
+                    ),
                 }
             }
         }
@@ -99,7 +103,11 @@ impl Engine {
             });
             match handle {
                 Ok(h) => started.push(h.id),
-                Err(e) => tracing::error!(automation = armed.automation, composer = armed.composer, "scheduled run not started: {e}"),
+                Err(e) => tracing::error!(
+                    automation = armed.automation,
+                    composer = armed.composer,
+                    "scheduled run not started: {e}"
+                ),
             }
         }
         Ok(started)
@@ -114,7 +122,9 @@ impl Engine {
                 if let Err(e) = engine.fire_due_schedules() {
                     tracing::error!("schedules: {e}");
                 }
-                engine.armed_schedules().map(|a| a.into_iter().map(|a| a.next).min())
+                engine
+                    .armed_schedules()
+                    .map(|a| a.into_iter().map(|a| a.next).min())
             })
             .await;
             let wait = match next {

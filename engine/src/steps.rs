@@ -200,6 +200,21 @@ async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
     let prefix = text("prefix");
     let limit = u64_of(input.get("limit")).unwrap_or(100) as usize;
     let value = input.get("value").cloned().unwrap_or(Value::Null);
+    // A vault secret is never stored in clear, not even where a composer writes it.
+    let secrets: std::collections::BTreeMap<String, String> = ctx
+        .scope
+        .get("secrets")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), text_of(v))).collect())
+        .unwrap_or_default();
+    let (key, value) = if secrets.is_empty() {
+        (key, value)
+    } else {
+        (
+            crate::vault::redact(&key, &secrets),
+            crate::vault::redact_json(&value, &secrets),
+        )
+    };
     let (engine, automation, mode) = (ctx.engine.clone(), ctx.automation.clone(), ctx.mode);
     let done = tokio::task::spawn_blocking(move || -> crate::Result<Value> {
         Ok(match op.as_str() {

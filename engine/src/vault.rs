@@ -289,7 +289,13 @@ impl Engine {
     }
 
     /// Deletes secret `name`; false when there was none.
-    pub fn delete_secret(&self, automation: &str, mode: Mode, name: &str, by: &str) -> Result<bool> {
+    pub fn delete_secret(
+        &self,
+        automation: &str,
+        mode: Mode,
+        name: &str,
+        by: &str,
+    ) -> Result<bool> {
         let w = self.db().begin_write()?;
         let existed = {
             let mut t = w.open_table(SECRETS)?;

@@ -63,7 +63,14 @@ async fn hook(
     let input =
         json!({ "method": method, "path": path, "headers": headers, "query": query, "body": body });
     let (handle, responds) = blocking(&engine, move |e| {
-        e.start_webhook_run(&automation, &composer, mode, &method, bearer.as_deref(), input)
+        e.start_webhook_run(
+            &automation,
+            &composer,
+            mode,
+            &method,
+            bearer.as_deref(),
+            input,
+        )
     })
     .await?;
     if !responds {

@@ -62,6 +62,7 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
             Ok(n) => tracing::info!(runs = n, "started the runs that were queued before a restart"),
             Err(e) => tracing::error!("could not recover runs: {e}"),
         }
+        tokio::spawn(engine.clone().run_scheduler());
         if !assets::has_site() {
             tracing::warn!("this executable was built without the site: build it with `cargo xtask build`");
         }

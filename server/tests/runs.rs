@@ -185,7 +185,7 @@ async fn runs_over_the_api_with_wait_and_live_databases_are_read_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 422, "nothing is deployed yet");
+    assert_eq!(r.status(), 404, "nothing is deployed yet");
 
     let r = c
         .put(s.url("/api/v1/automations/shop/databases/test/orders/records/k1"))

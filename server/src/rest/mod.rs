@@ -1,7 +1,9 @@
 //! REST API v1 (PRODUCT.md §11): thin handlers over engine methods, one module per resource.
 
+mod audit;
 mod automations;
 mod databases;
+mod deployments;
 mod runs;
 mod secrets;
 mod session;
@@ -16,6 +18,9 @@ use axum::http::StatusCode;
 use engine::Engine;
 use serde::de::DeserializeOwned;
 
+/// The OpenAPI description of this API (served at `/api/v1/openapi.json`).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
 pub fn router() -> Router<Engine> {
     Router::new()
         .merge(session::routes())
@@ -25,6 +30,17 @@ pub fn router() -> Router<Engine> {
         .merge(runs::routes())
         .merge(databases::routes())
         .merge(secrets::routes())
+        .merge(deployments::routes())
+        .merge(audit::routes())
+        .route(
+            "/openapi.json",
+            axum::routing::get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    OPENAPI,
+                )
+            }),
+        )
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
 }
 

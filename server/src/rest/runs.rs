@@ -26,6 +26,7 @@ pub fn routes() -> Router<Engine> {
         .route("/automations/{a}/composers/{c}/runs", post(start))
         .route("/automations/{a}/runs", get(list))
         .route("/runs/{id}", get(one))
+        .route("/runs/{id}/replay", post(replay))
         .route("/runs/{id}/events", get(events))
 }
 
@@ -65,6 +66,21 @@ async fn start(
     let _ = tokio::time::timeout(WAIT_LIMIT, handle.finished).await;
     let run = blocking(&engine, move |e| e.get_run(&id)).await?;
     Ok(Json(json!(run)).into_response())
+}
+
+/// Replays a live run in Test; answers with the new run as queued.
+async fn replay(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    auth.require(Role::Editor)?;
+    let run = blocking(&engine, move |e| {
+        let h = e.replay_in_test(&id)?;
+        e.get_run(&h.id)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!(run))))
 }
 
 async fn one(

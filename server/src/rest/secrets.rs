@@ -62,7 +62,11 @@ async fn delete(
 ) -> ApiResult<StatusCode> {
     let user = auth.require(role_to_manage(mode))?;
     let n = name.clone();
-    if blocking(&engine, move |e| e.delete_secret(&a, mode, &n, &user.username)).await? {
+    if blocking(&engine, move |e| {
+        e.delete_secret(&a, mode, &n, &user.username)
+    })
+    .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("no secret named `{name}`")))
