@@ -159,10 +159,13 @@ pub async fn frame_data(automation: String, mode: Mode) -> Result<Frame, ServerF
                 name: a.name,
             })
             .collect();
-        // Live shows the latest deployment; until deploying exists, Live is empty.
+        // Live shows the latest deployment.
         let (composers, deployed) = match mode {
             Mode::Test => (e.get_draft(&automation)?.document.composers, true),
-            Mode::Live => (vec![], false),
+            Mode::Live => match e.live(&automation)? {
+                Some(l) => (l.document.composers.clone(), true),
+                None => (vec![], false),
+            },
         };
         Ok(Frame {
             me: me_of(&user),
@@ -197,26 +200,6 @@ pub async fn create_automation(name: String) -> Result<(), ServerFnError> {
     .await?;
     leptos_axum::redirect(&format!("/a/{slug}/test"));
     Ok(())
-}
-
-#[server]
-pub async fn get_composer(
-    automation: String,
-    mode: Mode,
-    composer: String,
-) -> Result<Option<model::Composer>, ServerFnError> {
-    require(Role::Viewer)?;
-    if mode == Mode::Live {
-        return Ok(None);
-    }
-    blocking(move |e| {
-        Ok(e.get_draft(&automation)?
-            .document
-            .composers
-            .into_iter()
-            .find(|c| c.slug == composer))
-    })
-    .await
 }
 
 #[server]
@@ -438,6 +421,10 @@ pub struct RunView {
     pub input: serde_json::Value,
     pub steps: Vec<StepRunView>,
     pub error: Option<String>,
+    #[serde(default)]
+    pub deployment: Option<u64>,
+    #[serde(default)]
+    pub replay_of: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -698,4 +685,155 @@ pub async fn delete_secret(
             .map(|_| ())
     })
     .await
+}
+
+/// A deployment as the UI shows it (the engine's record; times as RFC 3339).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DeploymentView {
+    pub number: u64,
+    pub revision: u64,
+    pub author: String,
+    pub created_at: String,
+    pub note: String,
+    pub secrets: Vec<String>,
+    pub databases: Vec<String>,
+    pub backups: Vec<String>,
+    pub rollback_of: Option<u64>,
+}
+
+/// What Live runs: the latest deployment and its document.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LiveView {
+    pub deployment: DeploymentView,
+    pub document: model::Document,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SecretChoice {
+    pub name: String,
+    pub in_live: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DatabaseChoice {
+    pub name: String,
+    pub count: u64,
+    pub live_count: Option<u64>,
+}
+
+/// Everything the deploy dialog shows (the engine's `DeployPreview`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DeployPreviewView {
+    pub document: model::Document,
+    pub live: Option<u64>,
+    pub changes: model::DocumentDiff,
+    pub secrets: Vec<SecretChoice>,
+    pub databases: Vec<DatabaseChoice>,
+    pub errors: Vec<model::Problem>,
+    pub live_secrets: Vec<String>,
+    pub live_databases: Vec<String>,
+}
+
+#[server]
+pub async fn load_live(automation: String) -> Result<Option<LiveView>, ServerFnError> {
+    require(Role::Viewer)?;
+    let live = blocking(move |e| e.live(&automation)).await?;
+    live.map(|l| {
+        Ok(LiveView {
+            deployment: view_of(&l.deployment)?,
+            document: l.document.clone(),
+        })
+    })
+    .transpose()
+}
+
+#[server]
+pub async fn deploy_preview(automation: String) -> Result<DeployPreviewView, ServerFnError> {
+    require(Role::Editor)?;
+    view_of(blocking(move |e| e.deploy_preview(&automation)).await?)
+}
+
+#[server(input = server_fn::codec::Json)]
+pub async fn deploy(
+    automation: String,
+    secrets: Vec<String>,
+    databases: Vec<String>,
+    note: String,
+) -> Result<DeploymentView, ServerFnError> {
+    let user = require(Role::Editor)?;
+    let req = engine::DeployRequest {
+        secrets,
+        databases,
+        note,
+    };
+    view_of(blocking(move |e| e.deploy(&automation, &req, &user.username)).await?)
+}
+
+#[server]
+pub async fn list_deployments(automation: String) -> Result<Vec<DeploymentView>, ServerFnError> {
+    require(Role::Viewer)?;
+    view_of(blocking(move |e| e.list_deployments(&automation)).await?)
+}
+
+#[server]
+pub async fn rollback(automation: String, number: u64) -> Result<DeploymentView, ServerFnError> {
+    let user = require(Role::Editor)?;
+    view_of(blocking(move |e| e.rollback(&automation, number, &user.username)).await?)
+}
+
+#[server]
+pub async fn restore_backup(
+    automation: String,
+    number: u64,
+    database: String,
+) -> Result<u64, ServerFnError> {
+    let user = require(Role::Admin)?;
+    blocking(move |e| e.restore_database_backup(&automation, number, &database, &user.username))
+        .await
+}
+
+/// Starts a live run of the latest deployment (admins); returns the run id.
+#[server]
+pub async fn start_live_run(automation: String, composer: String) -> Result<String, ServerFnError> {
+    require(Role::Admin)?;
+    blocking(move |e| {
+        e.start_composer_run(
+            &automation,
+            &composer,
+            Mode::Live,
+            engine::runs::RunSource::Manual,
+            None,
+        )
+        .map(|h| h.id)
+    })
+    .await
+}
+
+/// Replays a live run in Test; returns the new run's id.
+#[server]
+pub async fn replay_run(id: String) -> Result<String, ServerFnError> {
+    require(Role::Editor)?;
+    blocking(move |e| e.replay_in_test(&id).map(|h| h.id)).await
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AuditItem {
+    pub id: String,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub automation: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AuditPageView {
+    pub items: Vec<AuditItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[server]
+pub async fn list_audit(cursor: Option<String>) -> Result<AuditPageView, ServerFnError> {
+    require(Role::Admin)?;
+    view_of(blocking(move |e| e.list_audit(50, cursor.as_deref())).await?)
 }

@@ -49,6 +49,8 @@ pub struct DraftStore {
     /// The problems of the last saved (or loaded) version, as the server found them.
     pub problems: RwSignal<Vec<Problem>>,
     pub can_edit: RwSignal<bool>,
+    /// Set when this store holds Live's document: the deployment number it shows.
+    pub deployment: RwSignal<Option<u64>>,
     edits: RwSignal<u64>,
     saved_edits: StoredValue<u64>,
     undo: StoredValue<Vec<Document>>,
@@ -79,6 +81,7 @@ impl DraftStore {
             status: RwSignal::new(SaveStatus::Loading),
             problems: RwSignal::new(vec![]),
             can_edit: RwSignal::new(false),
+            deployment: RwSignal::new(None),
             edits: RwSignal::new(0),
             saved_edits: StoredValue::new(0),
             undo: StoredValue::new(vec![]),
@@ -110,6 +113,41 @@ impl DraftStore {
                     self.version.set(d.version);
                     self.problems.set(d.problems);
                     self.doc.set(Some(d.document));
+                    self.status.set(SaveStatus::Saved);
+                }
+                Ok(_) => {}
+                Err(e) => self
+                    .status
+                    .set(SaveStatus::LoadFailed(crate::ui::error_text(&e))),
+            }
+        });
+    }
+
+    /// Loads Live's document (the latest deployment) of `automation`, read-only. With nothing
+    /// deployed the document stays empty and `deployment` None.
+    pub fn load_live(self, automation: String) {
+        self.automation.set(automation.clone());
+        self.status.set(SaveStatus::Loading);
+        self.can_edit.set(false);
+        spawn_local(async move {
+            match crate::api::load_live(automation.clone()).await {
+                Ok(live) if self.automation.get_untracked() == automation => {
+                    self.problems.set(vec![]);
+                    match live {
+                        Some(l) => {
+                            self.version.set(l.deployment.number);
+                            self.deployment.set(Some(l.deployment.number));
+                            self.doc.set(Some(l.document));
+                        }
+                        None => {
+                            self.deployment.set(None);
+                            self.doc.set(Some(Document {
+                                format: model::FORMAT,
+                                composers: vec![],
+                                connections: vec![],
+                            }));
+                        }
+                    }
                     self.status.set(SaveStatus::Saved);
                 }
                 Ok(_) => {}
@@ -267,4 +305,18 @@ impl Default for DraftStore {
 
 pub fn use_draft() -> DraftStore {
     expect_context::<DraftStore>()
+}
+
+/// The store holding Live's document (read-only), beside the Test draft store.
+#[derive(Clone, Copy)]
+pub struct LiveDoc(pub DraftStore);
+
+/// The document of the current mode: the draft in Test, the latest deployment in Live.
+pub fn use_doc() -> Signal<DraftStore> {
+    let mode = crate::pages::frame::use_frame().mode;
+    let (test, live) = (use_draft(), expect_context::<LiveDoc>().0);
+    Signal::derive(move || match mode.get() {
+        crate::Mode::Test => test,
+        crate::Mode::Live => live,
+    })
 }

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod canvas;
+mod deploy;
 mod draft;
 mod history;
 mod inspector;
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("secrets") view=pages::SecretsPage/>
                     <Route path=path!("runs") view=pages::RunsPage/>
                     <Route path=path!("runs/:id") view=pages::RunPage/>
+                    <Route path=path!("deployments") view=pages::DeploymentsPage/>
                     <Route path=path!("settings") view=pages::SettingsPage/>
                 </ParentRoute>
             </Routes>

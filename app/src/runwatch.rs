@@ -46,6 +46,19 @@ impl RunWatch {
         });
     }
 
+    /// Starts a live run of the latest deployment (admins, after confirming) and follows it.
+    pub fn start_live(self, automation: String, composer: String) {
+        self.starting.set(true);
+        self.error.set(None);
+        spawn_local(async move {
+            match crate::api::start_live_run(automation, composer).await {
+                Ok(id) => self.follow(id),
+                Err(e) => self.error.set(Some(crate::ui::error_text(&e))),
+            }
+            self.starting.set(false);
+        });
+    }
+
     pub fn follow(self, id: String) {
         #[cfg(feature = "hydrate")]
         {

@@ -49,6 +49,12 @@ pub fn Icon(name: &'static str) -> impl IntoView {
             "M15 8V2",
             "M18 8v5a4 4 0 0 1-4 4h-4a4 4 0 0 1-4-4V8z",
         ],
+        "rocket" => &[
+            "M4.5 16.5c-1.5 1.26-2 5-2 5s3.74-.5 5-2c.71-.84.7-2.13-.09-2.91a2.18 2.18 0 0 0-2.91-.09z",
+            "M12 15l-3-3a22 22 0 0 1 2-3.95A12.88 12.88 0 0 1 22 2c0 2.72-.78 7.5-6 11a22.35 22.35 0 0 1-4 2z",
+            "M9 12H4s.55-3.03 2-4c1.62-1.08 5 0 5 0",
+            "M12 15v5s3.03-.55 4-2c1.08-1.62 0-5 0-5",
+        ],
         "layers" => &[
             "M12 2L2 7l10 5 10-5-10-5z",
             "M2 17l10 5 10-5",
@@ -62,6 +68,13 @@ pub fn Icon(name: &'static str) -> impl IntoView {
             {paths.iter().map(|d| view! { <path d=*d/> }).collect_view()}
         </svg>
     }
+}
+
+/// An RFC 3339 time as people read it (UTC).
+pub fn time_of(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 /// The text of a server function error, without the framework's prefix.

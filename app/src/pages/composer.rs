@@ -3,7 +3,7 @@
 
 use crate::Mode;
 use crate::canvas::{Canvas, CanvasCtx, Selection};
-use crate::draft::{SaveStatus, use_draft};
+use crate::draft::{DraftStore, SaveStatus, use_doc};
 use crate::history::{Preview, PreviewBar, RevisionHistory};
 use crate::inspector::Inspector;
 use crate::pages::frame::{LiveBanner, use_frame};
@@ -16,10 +16,10 @@ use model::{Mark, StepKind};
 #[component]
 pub fn ComposerIndex() -> impl IntoView {
     let frame = use_frame();
-    let store = use_draft();
+    let doc = use_doc();
     let mode = frame.mode;
     let composers = move || {
-        store.doc.with(|d| {
+        doc.get().doc.with(|d| {
             d.as_ref()
                 .map(|d| {
                     d.composers
@@ -37,11 +37,15 @@ pub fn ComposerIndex() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
+    let deployment = move || doc.get().deployment.get();
     view! {
         <LiveBanner/>
-        <header class="page-header"><h1>"Composers"</h1></header>
+        <header class="page-header">
+            <h1>"Composers"</h1>
+            {move || deployment().filter(|_| mode.get() == Mode::Live).map(|n| view! { <span class="pill live-pill">{format!("Deployment #{n}")}</span> })}
+        </header>
         <div class="page-body">
-            {move || if mode.get() == Mode::Live {
+            <Show when=move || !composers().is_empty() fallback=move || if mode.get() == Mode::Live {
                 view! {
                     <EmptyState title="Nothing is live yet".to_string()>
                         <p class="muted">"Live shows the latest deployment of this automation: its composers run there from webhooks and schedules, with live secrets and databases. Build and try composers in Test, then deploy them."</p>
@@ -49,25 +53,23 @@ pub fn ComposerIndex() -> impl IntoView {
                 }.into_any()
             } else {
                 view! {
-                    <Show when=move || !composers().is_empty() fallback=|| view! {
-                        <EmptyState title="No composers yet".to_string()>
-                            <p class="muted">"A composer is one workflow: a trigger and the steps it runs. Create one with “New composer” in the sidebar."</p>
-                        </EmptyState>
-                    }>
-                        <ul class="cards">
-                            {move || composers().into_iter().map(|(slug, name, trigger, steps)| {
-                                let href = format!("/a/{}/test/c/{slug}", store.automation.get());
-                                view! {
-                                    <li class="card composer-card">
-                                        <A href=href><span class="strong">{name}</span></A>
-                                        <span class="muted small">{format!("{trigger} trigger · {steps} steps")}</span>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                    </Show>
+                    <EmptyState title="No composers yet".to_string()>
+                        <p class="muted">"A composer is one workflow: a trigger and the steps it runs. Create one with “New composer” in the sidebar."</p>
+                    </EmptyState>
                 }.into_any()
-            }}
+            }>
+                <ul class="cards">
+                    {move || composers().into_iter().map(|(slug, name, trigger, steps)| {
+                        let href = format!("/a/{}/{}/c/{slug}", frame.automation.get(), mode.get().as_str());
+                        view! {
+                            <li class="card composer-card">
+                                <A href=href><span class="strong">{name}</span></A>
+                                <span class="muted small">{format!("{trigger} trigger · {steps} steps")}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </Show>
         </div>
     }
 }
@@ -77,26 +79,41 @@ pub fn ComposerPage() -> impl IntoView {
     let frame = use_frame();
     let params = use_params_map();
     let slug = Memo::new(move |_| params.read().get("composer").unwrap_or_default());
+    let doc = use_doc();
     view! {
         <LiveBanner/>
-        {move || match frame.mode.get() {
-            Mode::Test => view! { <Editor slug/> }.into_any(),
-            Mode::Live => view! {
-                <header class="page-header"><h1>{move || slug.get()}</h1></header>
-                <div class="page-body">
-                    <EmptyState title="Not deployed".to_string()>
-                        <p class="muted">"Live shows the latest deployment, and nothing has been deployed yet. The canvas here will show this composer read-only once it is."</p>
-                    </EmptyState>
-                </div>
-            }.into_any(),
+        {move || {
+            let store = doc.get();
+            let live = frame.mode.get() == Mode::Live;
+            if live && store.status.get() == SaveStatus::Saved && store.deployment.get().is_none() {
+                view! {
+                    <header class="page-header"><h1>{move || slug.get()}</h1></header>
+                    <div class="page-body">
+                        <EmptyState title="Not deployed".to_string()>
+                            <p class="muted">"Live shows the latest deployment, and nothing has been deployed yet. Deploy from the canvas in Test."</p>
+                        </EmptyState>
+                    </div>
+                }.into_any()
+            } else {
+                view! { <Editor slug store live/> }.into_any()
+            }
         }}
     }
 }
 
 #[component]
-fn Editor(slug: Memo<String>) -> impl IntoView {
-    let store = use_draft();
+fn Editor(slug: Memo<String>, store: DraftStore, live: bool) -> impl IntoView {
     let frame = use_frame();
+    let deploy_open = RwSignal::new(false);
+    let deployed = RwSignal::new(None::<crate::api::DeploymentView>);
+    let confirm_live_run = RwSignal::new(false);
+    let is_admin = move || {
+        frame
+            .data
+            .get()
+            .and_then(|d| d.ok())
+            .is_some_and(|d| d.me.is_admin())
+    };
     let preview = RwSignal::new(None::<Preview>);
     let history_open = RwSignal::new(false);
     let selected = RwSignal::new(Selection::None);
@@ -155,10 +172,11 @@ fn Editor(slug: Memo<String>) -> impl IntoView {
         if preview.with(Option::is_some) {
             return None;
         }
-        watch
-            .current
-            .get()
-            .filter(|r| r.composer == slug.get() && r.automation == store.automation.get())
+        watch.current.get().filter(|r| {
+            r.composer == slug.get()
+                && r.automation == store.automation.get()
+                && (r.mode == Mode::Live) == live
+        })
     });
     let ctx = CanvasCtx::new(
         composer,
@@ -224,15 +242,27 @@ fn Editor(slug: Memo<String>) -> impl IntoView {
                 {move || composer.with(|c| c.as_ref().map(|c| c.name.clone()).unwrap_or_else(|| slug.get()))}
             </h1>
             <div class="row center">
-                <span role="status" class="save-status"
-                    class:bad=move || matches!(store.status.get(), SaveStatus::Retrying(_) | SaveStatus::Conflict(_) | SaveStatus::LoadFailed(_))
-                    class:ok=move || store.status.get() == SaveStatus::Saved>
-                    {move || store.status.get().text()}
-                </span>
+                {if live {
+                    view! {
+                        <span role="status" class="pill live-pill">{move || store.deployment.get().map(|n| format!("Deployment #{n}")).unwrap_or_else(|| store.status.get().text())}</span>
+                    }.into_any()
+                } else {
+                    view! {
+                        <span role="status" class="save-status"
+                            class:bad=move || matches!(store.status.get(), SaveStatus::Retrying(_) | SaveStatus::Conflict(_) | SaveStatus::LoadFailed(_))
+                            class:ok=move || store.status.get() == SaveStatus::Saved>
+                            {move || store.status.get().text()}
+                        </span>
+                    }.into_any()
+                }}
+                {move || deployed.get().map(|d| {
+                    let href = format!("/a/{}/live", store.automation.get());
+                    view! { <span class="deployed-note">{format!("Deployed #{} ", d.number)}<A href=href>"Open Live"</A></span> }
+                })}
                 <Show when=move || matches!(store.status.get(), SaveStatus::Conflict(_) | SaveStatus::LoadFailed(_))>
                     <button class="btn" type="button" on:click=move |_| store.load(store.automation.get_untracked())>"Reload"</button>
                 </Show>
-                <Show when=move || store.can_edit.get() && preview.with(Option::is_none)>
+                <Show when=move || !live && store.can_edit.get() && preview.with(Option::is_none)>
                     <button class="btn" type="button" disabled=move || watch.starting.get()
                         on:click=move |_| {
                             // Run what is on screen: save first if an edit is pending.
@@ -242,15 +272,50 @@ fn Editor(slug: Memo<String>) -> impl IntoView {
                         <crate::ui::Icon name="play"/>"Run"
                     </button>
                 </Show>
+                <Show when=move || live && is_admin()>
+                    <button class="btn" type="button" disabled=move || watch.starting.get()
+                        on:click=move |_| confirm_live_run.set(true)>
+                        <crate::ui::Icon name="play"/>"Run"
+                    </button>
+                </Show>
                 <Show when=move || !read_only.get()>
                     <AddStep ctx/>
                 </Show>
-                <button class="btn" type="button" aria-pressed=move || history_open.get().to_string()
-                    on:click=move |_| { history_open.update(|o| *o = !*o); if !history_open.get_untracked() { preview.set(None) } }>
-                    "Revision history"
-                </button>
+                {(!live).then(|| view! {
+                    <button class="btn" type="button" aria-pressed=move || history_open.get().to_string()
+                        on:click=move |_| { history_open.update(|o| *o = !*o); if !history_open.get_untracked() { preview.set(None) } }>
+                        "Revision history"
+                    </button>
+                })}
+                <Show when=move || !live && store.can_edit.get() && preview.with(Option::is_none)>
+                    <button class="btn primary live-btn" type="button" aria-haspopup="dialog"
+                        on:click=move |_| { deployed.set(None); deploy_open.set(true) }>
+                        <crate::ui::Icon name="rocket"/>"Deploy"
+                    </button>
+                </Show>
             </div>
         </header>
+        <Show when=move || deploy_open.get()>
+            <crate::deploy::DeployDialog store open=deploy_open deployed/>
+        </Show>
+        <Show when=move || confirm_live_run.get()>
+            <div class="overlay" on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { confirm_live_run.set(false) }>
+                <div class="dialog small-dialog" role="dialog" aria-modal="true" aria-labelledby="live-run-title">
+                    <header class="dialog-header"><h2 id="live-run-title">"Run in Live?"</h2></header>
+                    <div class="dialog-body">
+                        <p>"This runs the deployed composer now, in production: with live secrets and live databases, as a webhook or schedule would."</p>
+                    </div>
+                    <footer class="dialog-footer">
+                        <button class="btn ghost" type="button" on:click=move |_| confirm_live_run.set(false)>"Cancel"</button>
+                        <button class="btn primary live-btn" type="button" autofocus
+                            on:click=move |_| {
+                                confirm_live_run.set(false);
+                                watch.start_live(store.automation.get_untracked(), slug.get_untracked());
+                            }>"Run in Live"</button>
+                    </footer>
+                </div>
+            </div>
+        </Show>
         <Show when=move || preview.with(Option::is_some)>
             <PreviewBar store preview removed/>
         </Show>
@@ -277,7 +342,7 @@ fn Editor(slug: Memo<String>) -> impl IntoView {
                     </div>
                 }.into_any()
             }}
-            {move || if history_open.get() {
+            {move || if history_open.get() && !live {
                 view! { <RevisionHistory store preview open=history_open/> }.into_any()
             } else {
                 view! { <Inspector ctx/> }.into_any()

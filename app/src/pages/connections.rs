@@ -2,7 +2,7 @@
 //! Edited in Test through the draft store; Live shows what is deployed, read-only.
 
 use crate::Mode;
-use crate::draft::use_draft;
+use crate::draft::{use_doc, use_draft};
 use crate::pages::frame::{LiveBanner, use_frame};
 use crate::ui::EmptyState;
 use leptos::prelude::*;
@@ -12,12 +12,10 @@ use serde_json::Value;
 pub fn ConnectionsPage() -> impl IntoView {
     let frame = use_frame();
     let store = use_draft();
+    let doc = use_doc();
     let editable = move || frame.mode.get() == Mode::Test && store.can_edit.get();
     let names = move || {
-        if frame.mode.get() == Mode::Live {
-            return vec![];
-        }
-        store.doc.with(|d| {
+        doc.get().doc.with(|d| {
             d.as_ref()
                 .map(|d| {
                     d.connections
@@ -27,6 +25,12 @@ pub fn ConnectionsPage() -> impl IntoView {
                 })
                 .unwrap_or_default()
         })
+    };
+    let keyed = move || {
+        names()
+            .into_iter()
+            .map(|n| (frame.mode.get(), n))
+            .collect::<Vec<_>>()
     };
     view! {
         <LiveBanner/>
@@ -48,7 +52,8 @@ pub fn ConnectionsPage() -> impl IntoView {
                 </EmptyState>
             }>
                 <ul class="connection-list">
-                    <For each=names key=|n| n.clone() let:name>
+                    // Keyed by mode too: a card reads the store of the mode it was made in.
+                    <For each=keyed key=|k| k.clone() let:((_, name))>
                         <ConnectionCard name editable=Signal::derive(editable)/>
                     </For>
                 </ul>
@@ -59,7 +64,7 @@ pub fn ConnectionsPage() -> impl IntoView {
 
 #[component]
 fn ConnectionCard(name: String, editable: Signal<bool>) -> impl IntoView {
-    let store = use_draft();
+    let store = use_doc().get_untracked();
     let current = RwSignal::new(name.clone());
     let get = move |key: &'static str| {
         store.doc.with(|d| {

@@ -54,6 +54,15 @@ pub fn AutomationFrame() -> impl IntoView {
     // One draft store for every Test page of this automation: one save path, one version.
     let store = DraftStore::new();
     provide_context(store);
+    // And one read-only store for Live's document, loaded afresh each time Live is shown.
+    let live_doc = DraftStore::new();
+    provide_context(crate::draft::LiveDoc(live_doc));
+    Effect::new(move |_| {
+        let a = automation.get();
+        if mode.get() == Mode::Live {
+            live_doc.load_live(a);
+        }
+    });
     provide_context(crate::runwatch::RunWatch::new());
     Effect::new(move |_| {
         let a = automation.get();
@@ -235,6 +244,7 @@ fn Sidebar(data: Frame) -> impl IntoView {
                 <A href=move || format!("{}/secrets", base())><Icon name="key"/>"Secrets"</A>
                 <A href=move || format!("{}/databases", base())><Icon name="database"/>"Databases"</A>
                 <A href=move || format!("{}/connections", base())><Icon name="plug"/>"Connections"</A>
+                <A href=move || format!("{}/deployments", base())><Icon name="rocket"/>"Deployments"</A>
                 <A href=move || format!("{}/settings", base())><Icon name="settings"/>"Settings"</A>
             </nav>
 

@@ -3,7 +3,8 @@
 mod composer;
 mod connections;
 mod databases;
-mod frame;
+mod deployments;
+pub(crate) mod frame;
 mod home;
 mod login;
 mod runs;
@@ -14,6 +15,7 @@ mod setup;
 pub use composer::{ComposerIndex, ComposerPage};
 pub use connections::ConnectionsPage;
 pub use databases::DatabasesPage;
+pub use deployments::DeploymentsPage;
 pub use frame::AutomationFrame;
 pub use home::HomePage;
 pub use login::LoginPage;

@@ -4,6 +4,7 @@
 use crate::api::{RunSummaryView, StepRunView, duration_ms, get_run, list_runs};
 use crate::pages::frame::{LiveBanner, use_frame};
 use crate::ui::EmptyState;
+use crate::ui::time_of;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -124,18 +125,19 @@ fn short_id(id: &str) -> String {
     format!("…{}", &id[id.len().saturating_sub(8)..])
 }
 
-fn time_of(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|_| rfc3339.to_string())
-}
-
 #[component]
 pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let run = Resource::new(move || id.get(), get_run);
     let frame = use_frame();
+    let can_edit = move || {
+        frame
+            .data
+            .get_untracked()
+            .and_then(|d| d.ok())
+            .is_some_and(|d| d.me.can_edit())
+    };
     view! {
         <LiveBanner/>
         <Transition fallback=|| view! { <p class="muted pad">"Loading…"</p> }>
@@ -146,14 +148,21 @@ pub fn RunPage() -> impl IntoView {
                     view! {
                         <header class="page-header">
                             <h1><A href=back>"Runs"</A>" / "<span class="mono">{short_id(&r.id)}</span></h1>
-                            <span><span class=format!("dot {}", r.status)></span><span class="strong">{r.status.clone()}</span>
+                            <span class="row center"><span><span class=format!("dot {}", r.status)></span><span class="strong">{r.status.clone()}</span>
                                 {total.map(|t| view! { <span class="muted">{format!(" in {t} ms")}</span> })}</span>
+                                {(r.mode == crate::Mode::Live && can_edit()).then(|| view! { <ReplayButton id=r.id.clone() automation=r.automation.clone()/> })}
+                            </span>
                         </header>
                         <div class="page-body run-detail">
                             <dl class="facts">
                                 <dt>"Composer"</dt><dd>{r.composer.clone()}</dd>
                                 <dt>"Mode"</dt><dd>{r.mode.label()}</dd>
                                 <dt>"Source"</dt><dd>{r.source.clone()}</dd>
+                                {r.deployment.map(|n| view! { <dt>"Deployment"</dt><dd>{format!("#{n}")}</dd> })}
+                                {r.replay_of.clone().map(|of| {
+                                    let href = format!("/a/{}/live/runs/{of}", r.automation);
+                                    view! { <dt>"Replay of"</dt><dd><A href=href attr:class="mono small">{format!("live run {}", short_id(&of))}</A></dd> }
+                                })}
                                 <dt>"Queued"</dt><dd title=r.queued_at.clone()>{time_of(&r.queued_at)}</dd>
                                 <dt>"Run id"</dt><dd class="mono small">{r.id.clone()}</dd>
                             </dl>
@@ -171,6 +180,33 @@ pub fn RunPage() -> impl IntoView {
                 Err(e) => view! { <div class="page-body"><p class="form-error">{crate::ui::error_text(&e)}</p></div> }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// Replays a live run in Test and opens the new run.
+#[component]
+fn ReplayButton(id: String, automation: String) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let replay = move |_| {
+        let (id, automation, navigate) = (id.clone(), automation.clone(), navigate.clone());
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match crate::api::replay_run(id).await {
+                Ok(new) => navigate(
+                    &format!("/a/{automation}/test/runs/{new}"),
+                    Default::default(),
+                ),
+                Err(e) => error.set(Some(crate::ui::error_text(&e))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <button class="btn" type="button" disabled=move || busy.get() on:click=replay
+            title="Run this input against the current draft, with test secrets and databases">"Replay in Test"</button>
+        {move || error.get().map(|e| view! { <span class="form-error" role="alert">{e}</span> })}
     }
 }
 

@@ -1,4 +1,5 @@
-//! Settings: the signed-in user's API tokens and, for admins, the users of this instance.
+//! Settings: the signed-in user's API tokens and, for admins, the users of this instance and
+//! the audit log.
 
 use crate::api::{AddUser, CreateToken, DeleteUser, RevokeToken, list_tokens, list_users};
 use crate::pages::frame::use_frame;
@@ -23,6 +24,7 @@ pub fn SettingsPage() -> impl IntoView {
             }>
                 <Tokens/>
                 <Users/>
+                <Audit/>
             </Show>
         </div>
     }
@@ -118,6 +120,49 @@ fn Users() -> impl IntoView {
                         </table>
                     }.into_any(),
                     Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The audit log (admins): deploys, rollbacks, restores, secret and user changes, logins.
+#[component]
+fn Audit() -> impl IntoView {
+    let cursor = RwSignal::new(None::<String>);
+    let page = Resource::new(move || cursor.get(), crate::api::list_audit);
+    view! {
+        <section class="card section" aria-labelledby="audit-h">
+            <h2 id="audit-h">"Audit"</h2>
+            <p class="muted">"Who deployed, rolled back, restored, changed a secret or a user, or signed in — newest first. Secret values are never recorded."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || page.get().map(|r| match r {
+                    Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                    Ok(p) => {
+                        let next = p.next_cursor.clone();
+                        view! {
+                            <table class="table audit">
+                                <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Automation"</th><th>"Detail"</th></tr></thead>
+                                <tbody>
+                                    {p.items.into_iter().map(|e| view! {
+                                        <tr>
+                                            <td title=e.at.clone() class="nowrap">{crate::ui::time_of(&e.at)}</td>
+                                            <td>{e.actor}</td>
+                                            <td><span class="pill">{e.action.replace('_', " ")}</span></td>
+                                            <td>{e.automation.unwrap_or_default()}</td>
+                                            <td>{e.detail}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <div class="row">
+                                <Show when=move || cursor.get().is_some()>
+                                    <button class="btn ghost" type="button" on:click=move |_| cursor.set(None)>"Newest"</button>
+                                </Show>
+                                {next.map(|n| view! { <button class="btn ghost" type="button" on:click=move |_| cursor.set(Some(n.clone()))>"Older"</button> })}
+                            </div>
+                        }.into_any()
+                    }
                 })}
             </Transition>
         </section>
