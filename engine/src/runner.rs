@@ -445,8 +445,13 @@ async fn execute(
         };
         let (name, outcome) = match joined {
             Ok(r) => r,
+            // Steps cancelled because another one failed: the failure is what the run reports.
+            Err(e) if e.is_cancelled() => continue,
             Err(e) => {
-                failure = Some(format!("a step stopped unexpectedly: {e}"));
+                if failure.is_none() {
+                    failure = Some(format!("a step stopped unexpectedly: {e}"));
+                    tasks.abort_all();
+                }
                 continue;
             }
         };
@@ -518,6 +523,10 @@ async fn execute(
 
     // Steps never reached (after a failure) are skipped.
     for s in &mut run.steps {
+        if s.status == StepStatus::Running {
+            s.error = Some("cancelled: another step failed while this one ran".into());
+            s.finished_at = Some(engine.now());
+        }
         if matches!(s.status, StepStatus::Pending | StepStatus::Running) {
             s.status = StepStatus::Skipped;
         }

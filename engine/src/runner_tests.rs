@@ -353,3 +353,22 @@ async fn after_a_crash_running_runs_become_interrupted_and_queued_ones_come_back
             .contains("the last step to finish was `total`")
     );
 }
+
+#[tokio::test]
+async fn a_failure_cancels_parallel_steps_and_the_run_names_the_failing_step() {
+    let e = engine_with(composer(
+        json!([
+            {"name": "slow", "kind": "delay", "config": {"ms": 2000}},
+            {"name": "bad", "kind": "transform", "config": {"value": "{{ nope.x }}"}}
+        ]),
+        json!([{"from": "trigger", "to": "slow"}, {"from": "trigger", "to": "bad"}]),
+    ));
+    let started = Instant::now();
+    let r = run(&e, None).await;
+    assert!(started.elapsed() < Duration::from_millis(1500), "the slow step was cancelled");
+    assert_eq!(r.status, RunStatus::Failed);
+    let error = r.error.clone().unwrap();
+    assert!(error.starts_with("step bad, "), "{error}");
+    assert_eq!(step(&r, "slow").status, StepStatus::Skipped);
+    assert!(step(&r, "slow").error.as_deref().unwrap().starts_with("cancelled"));
+}
