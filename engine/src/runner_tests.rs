@@ -365,10 +365,19 @@ async fn a_failure_cancels_parallel_steps_and_the_run_names_the_failing_step() {
     ));
     let started = Instant::now();
     let r = run(&e, None).await;
-    assert!(started.elapsed() < Duration::from_millis(1500), "the slow step was cancelled");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "the slow step was cancelled"
+    );
     assert_eq!(r.status, RunStatus::Failed);
     let error = r.error.clone().unwrap();
     assert!(error.starts_with("step bad, "), "{error}");
     assert_eq!(step(&r, "slow").status, StepStatus::Skipped);
-    assert!(step(&r, "slow").error.as_deref().unwrap().starts_with("cancelled"));
+    assert!(
+        step(&r, "slow")
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("cancelled")
+    );
 }
