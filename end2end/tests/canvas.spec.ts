@@ -1,6 +1,6 @@
 // The canvas editor, autosave, undo/redo, the revision browser, conflicts and connections.
-import { test, expect, type Page } from '@playwright/test';
-import { newAutomation, newComposer, signIn, slugOf, unique } from './helpers';
+import type { Page } from '@playwright/test';
+import { expect, newAutomation, newComposer, signIn, slugOf, unique, test } from './helpers';
 
 const KINDS: [string, string][] = [
   ['HTTP request', 'http'],

@@ -2,8 +2,8 @@
 // deploy it (ticking both), see Live read-only, call the live webhook, see the live run, change
 // Test and see Live unchanged, restore an older revision and deploy it, roll back, and replay
 // the live run in Test.
-import { test, expect, type Page } from '@playwright/test';
-import { newAutomation, newComposer, signIn, slugOf, unique } from './helpers';
+import type { Page } from '@playwright/test';
+import { expect, newAutomation, newComposer, signIn, slugOf, unique, test } from './helpers';
 
 const HOOK_VALUE = 'hook-value-for-e2e-42';
 
@@ -103,6 +103,13 @@ test('build in Test, deploy, run in Live, change Test, restore and redeploy, rol
   }
   await node(page, 'save').click();
   await expect(page.getByLabel('Name', { exact: true })).toBeDisabled();
+
+  // An admin runs it in Live by hand, after confirming.
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  const confirm = page.getByRole('dialog', { name: 'Run in Live?' });
+  await expect(confirm).toContainText('live secrets and live databases');
+  await confirm.getByRole('button', { name: 'Run in Live' }).click();
+  await expect(node(page, 'reply')).toContainText('Succeeded');
 
   // The live webhook runs the deployment with the live secret and database.
   expect(await callLive(page, a, 'live-1')).toEqual({ stored: 'live-1', version: 'v1' });

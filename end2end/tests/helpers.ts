@@ -1,6 +1,34 @@
 // Shared steps for the end-to-end tests: signing in and making uniquely named things, so tests
 // that share one server and data dir never collide.
-import { expect, type Page } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
+
+export { expect };
+
+/**
+ * Playwright's `test`, failing any test whose pages log a hydration warning, a Rust panic or an
+ * uncaught error: those are invisible in a screenshot but break the page in a user's browser.
+ */
+export const test = base.extend<{ browserProblems: void }>({
+  browserProblems: [
+    async ({ context }, use) => {
+      const problems: string[] = [];
+      const watch = (p: Page) => {
+        p.on('console', (m) => {
+          const text = m.text();
+          if (/hydrat|panicked at|RuntimeError|unreachable executed/i.test(text)) {
+            problems.push(`${m.type()}: ${text.slice(0, 400)}`);
+          }
+        });
+        p.on('pageerror', (e) => problems.push(`uncaught: ${String(e).slice(0, 400)}`));
+      };
+      context.pages().forEach(watch);
+      context.on('page', watch);
+      await use();
+      expect(problems, 'the browser reported hydration problems, panics or uncaught errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 export const ADMIN = process.env.SLIPWAY_ADMIN_USER || 'admin';
 export const ADMIN_PASSWORD = process.env.SLIPWAY_ADMIN_PASSWORD || 'admin-password-1';

@@ -1,6 +1,6 @@
 // Running composers: the play button and Run, live step states, Runs & Logs, Databases.
-import { test, expect, type Page } from '@playwright/test';
-import { newAutomation, newComposer, signIn, slugOf, unique } from './helpers';
+import type { Page } from '@playwright/test';
+import { expect, newAutomation, newComposer, signIn, slugOf, unique, test } from './helpers';
 
 function node(page: Page, name: string) {
   return page.getByRole('group', { name, exact: true });

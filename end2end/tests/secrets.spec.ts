@@ -1,6 +1,5 @@
 // Secrets: set in Test through the page, used by a run, never shown again.
-import { test, expect } from '@playwright/test';
-import { newAutomation, newComposer, signIn, slugOf, unique } from './helpers';
+import { expect, newAutomation, newComposer, signIn, slugOf, unique, test } from './helpers';
 
 test('a test secret is set on the Secrets page, used by a run and shown only as [secret:NAME]', async ({ page }) => {
   await signIn(page);

@@ -1,6 +1,5 @@
 // The app shell: sign in, automations, composers, the mode switch, roles.
-import { test, expect } from '@playwright/test';
-import { ADMIN, ADMIN_PASSWORD, newAutomation, newComposer, signIn, slugOf, unique } from './helpers';
+import { expect, ADMIN, ADMIN_PASSWORD, newAutomation, newComposer, signIn, slugOf, unique, test } from './helpers';
 
 test('signed-out visitors are sent to the login page, and a wrong password says so', async ({ page }) => {
   await page.goto('/');

@@ -107,13 +107,7 @@ fn Editor(slug: Memo<String>, store: DraftStore, live: bool) -> impl IntoView {
     let deploy_open = RwSignal::new(false);
     let deployed = RwSignal::new(None::<crate::api::DeploymentView>);
     let confirm_live_run = RwSignal::new(false);
-    let is_admin = move || {
-        frame
-            .data
-            .get()
-            .and_then(|d| d.ok())
-            .is_some_and(|d| d.me.is_admin())
-    };
+    let is_admin = move || frame.me.with(|m| m.as_ref().is_some_and(|m| m.is_admin()));
     let preview = RwSignal::new(None::<Preview>);
     let history_open = RwSignal::new(false);
     let selected = RwSignal::new(Selection::None);

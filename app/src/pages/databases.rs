@@ -18,11 +18,7 @@ pub fn DatabasesPage() -> impl IntoView {
     let frame = use_frame();
     let editable = move || {
         frame.mode.get() == Mode::Test
-            && frame
-                .data
-                .get()
-                .and_then(|d| d.ok())
-                .is_some_and(|d| d.me.can_edit())
+            && frame.me.with(|m| m.as_ref().is_some_and(|m| m.can_edit()))
     };
     let create = ServerAction::<CreateDatabase>::new();
     let put = ServerAction::<PutRecord>::new();

@@ -16,7 +16,7 @@ pub fn DeploymentsPage() -> impl IntoView {
         move || (frame.automation.get(), changed.get()),
         |(a, _)| list_deployments(a),
     );
-    let me = move || frame.data.get().and_then(|d| d.ok()).map(|d| d.me);
+    let me = move || frame.me.get();
     let can_edit = Signal::derive(move || me().is_some_and(|m| m.can_edit()));
     let is_admin = Signal::derive(move || me().is_some_and(|m| m.is_admin()));
     let message = RwSignal::new(None::<Result<String, String>>);

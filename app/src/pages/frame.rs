@@ -16,6 +16,10 @@ pub struct FrameContext {
     pub automation: Memo<String>,
     pub mode: Memo<Mode>,
     pub data: Resource<Result<Frame, ServerFnError>>,
+    /// Who is signed in, once the frame data has arrived in the browser. Set by an effect, so
+    /// the server's render and hydration agree (both start without it); role-dependent
+    /// controls read this rather than the resource.
+    pub me: RwSignal<Option<crate::api::Me>>,
 }
 
 pub fn use_frame() -> FrameContext {
@@ -44,10 +48,12 @@ pub fn AutomationFrame() -> impl IntoView {
         },
         |(a, m, _)| frame_data(a, m),
     );
+    let me = RwSignal::new(None);
     provide_context(FrameContext {
         automation,
         mode,
         data,
+        me,
     });
     provide_context(create_automation);
 
@@ -74,6 +80,7 @@ pub fn AutomationFrame() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(d)) = data.get() {
             store.can_edit.set(d.me.can_edit());
+            me.set(Some(d.me));
         }
     });
     // Closing the tab with an unsaved edit asks first.

@@ -65,7 +65,11 @@ pub fn RunsPage() -> impl IntoView {
                 <label class="field"><span>"Composer"</span>
                     <select on:change=move |ev| { composer.set(event_target_value(&ev)); reset(); }>
                         <option value="">"All composers"</option>
-                        {move || composers().into_iter().map(|(slug, name)| view! { <option value=slug>{name}</option> }).collect_view()}
+                        // The frame's data is a resource: read it under a Transition so the
+                        // server's render and hydration agree.
+                        <Transition fallback=|| ()>
+                            {move || composers().into_iter().map(|(slug, name)| view! { <option value=slug>{name}</option> }).collect_view()}
+                        </Transition>
                     </select>
                 </label>
                 <label class="field"><span>"Status"</span>
@@ -131,13 +135,7 @@ pub fn RunPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let run = Resource::new(move || id.get(), get_run);
     let frame = use_frame();
-    let can_edit = move || {
-        frame
-            .data
-            .get_untracked()
-            .and_then(|d| d.ok())
-            .is_some_and(|d| d.me.can_edit())
-    };
+    let can_edit = move || frame.me.with(|m| m.as_ref().is_some_and(|m| m.can_edit()));
     view! {
         <LiveBanner/>
         <Transition fallback=|| view! { <p class="muted pad">"Loading…"</p> }>

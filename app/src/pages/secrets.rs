@@ -13,14 +13,12 @@ pub fn SecretsPage() -> impl IntoView {
     let set = ServerAction::<SetSecret>::new();
     let delete = ServerAction::<DeleteSecret>::new();
     let may_manage = move || {
-        frame
-            .data
-            .get()
-            .and_then(|d| d.ok())
-            .is_some_and(|d| match frame.mode.get() {
-                Mode::Test => d.me.can_edit(),
-                Mode::Live => d.me.is_admin(),
+        frame.me.with(|m| {
+            m.as_ref().is_some_and(|m| match frame.mode.get() {
+                Mode::Test => m.can_edit(),
+                Mode::Live => m.is_admin(),
             })
+        })
     };
     let secrets = Resource::new(
         move || {

@@ -9,13 +9,7 @@ use leptos::prelude::*;
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let frame = use_frame();
-    let is_admin = move || {
-        frame
-            .data
-            .get()
-            .and_then(|d| d.ok())
-            .is_some_and(|d| d.me.is_admin())
-    };
+    let is_admin = move || frame.me.with(|m| m.as_ref().is_some_and(|m| m.is_admin()));
     view! {
         <header class="page-header"><h1>"Settings"</h1></header>
         <div class="page-body settings">
