@@ -41,7 +41,14 @@ pub fn router() -> Router<Engine> {
                 )
             }),
         )
-        .fallback(|| async { ApiError::not_found("no such API endpoint") })
+        // A catch-all route, not only a fallback: without it the server functions' route
+        // `/api/{*fn_name}` would answer for unknown `/api/v1/...` paths.
+        .route("/{*unknown}", axum::routing::any(unknown_endpoint))
+        .fallback(unknown_endpoint)
+}
+
+async fn unknown_endpoint() -> ApiError {
+    ApiError::not_found("no such API endpoint")
 }
 
 /// A JSON body: 413 over the body limit, 400 with serde's message when malformed.
