@@ -188,7 +188,7 @@ pub fn router(engine: Engine) -> Router {
 
 /// Embedded files, then the app's own "not found" page.
 async fn fallback(State(state): State<AppState>, req: Request<Body>) -> Response {
-    if let Some(file) = assets::file(req.uri().path()) {
+    if let Some(file) = assets::file(req.uri().path(), req.headers()) {
         return file;
     }
     let options = state.leptos_options.clone();

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use std::io::Write;
 use wasm_bindgen_cli_support::Bindgen;
 
 use crate::{npm, util};
@@ -148,6 +151,19 @@ pub fn build_site(profile: Profile) -> Result<()> {
     let statics = util::copy_tree(&root.join("public"), &staging)?;
     println!("{styles} style file(s), {statics} public file(s)");
 
+    util::stage("site: gzip the WASM, JS and CSS (the server sends them as stored)");
+    let level = if release {
+        Compression::best()
+    } else {
+        Compression::fast()
+    };
+    let (files, before, after) = gzip_site(&staging, level)?;
+    println!(
+        "{files} file(s): {} → {}",
+        util::human_bytes(before),
+        util::human_bytes(after)
+    );
+
     let site = util::site_dir();
     let (written, removed) = util::sync_tree(&staging, &site)?;
     fs::write(site_profile_marker(), profile.name())?;
@@ -156,6 +172,35 @@ pub fn build_site(profile: Profile) -> Result<()> {
         site.display()
     );
     Ok(())
+}
+
+/// Replaces every `.wasm`, `.js` and `.css` file under `dir` by its gzip (`name.gz`); returns how
+/// many, and their bytes before and after.
+fn gzip_site(dir: &Path, level: Compression) -> Result<(usize, u64, u64)> {
+    let (mut files, mut before, mut after) = (0, 0, 0);
+    for rel in util::files_under(dir)? {
+        let compressible = matches!(
+            rel.extension().and_then(|e| e.to_str()),
+            Some("wasm" | "js" | "css")
+        );
+        if !compressible {
+            continue;
+        }
+        let path = dir.join(&rel);
+        let bytes =
+            fs::read(&path).with_context(|| format!("could not read {}", path.display()))?;
+        let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 3), level);
+        encoder.write_all(&bytes)?;
+        let zipped = encoder.finish()?;
+        let mut name = path.clone().into_os_string();
+        name.push(".gz");
+        fs::write(&name, &zipped)?;
+        fs::remove_file(&path)?;
+        files += 1;
+        before += bytes.len() as u64;
+        after += zipped.len() as u64;
+    }
+    Ok((files, before, after))
 }
 
 pub fn build_server(profile: Profile) -> Result<()> {
