@@ -1,5 +1,12 @@
+// Screenshots of the deploy journey for the README, against a running Slipway with an empty data
+// dir and the default admin:
+//   SLIPWAY_ADMIN_USER=admin SLIPWAY_ADMIN_PASSWORD=admin-password-1 slipway serve --data-dir /tmp/shots-data &
+//   BASE=http://127.0.0.1:7400 OUT=../docs/screenshots node screenshots.mjs
 import { chromium } from '@playwright/test';
-const base = process.env.BASE;
+import fs from 'node:fs';
+const base = process.env.BASE || 'http://127.0.0.1:7400';
+const out = process.env.OUT || '/tmp/shots';
+fs.mkdirSync(out, { recursive: true });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
 await page.goto(base + '/login');
@@ -30,27 +37,27 @@ await page.goto(base + '/a/orders/test/c/intake');
 await page.getByRole('button', { name: 'Deploy', exact: true }).click();
 await page.getByRole('checkbox', { name: 'HOOK_KEY' }).check();
 await page.waitForTimeout(500);
-await page.screenshot({ path: '/tmp/shots/deploy.png' });
+await page.screenshot({ path: out + '/deploy.png' });
 await page.getByLabel('Note').fill('retry notify');
 await page.getByRole('button', { name: 'Confirm deploy' }).click();
 await page.waitForTimeout(300);
-await page.screenshot({ path: '/tmp/shots/deployed.png' });
+await page.screenshot({ path: out + '/deployed.png' });
 await page.request.post(base + '/hooks/orders/intake', { data: { id: 'z9', total: 3 }, headers: { Authorization: 'Bearer k1' } });
 await page.goto(base + '/a/orders/live/c/intake');
 await page.waitForTimeout(800);
 await page.getByRole('group', { name: 'save', exact: true }).click();
 await page.waitForTimeout(300);
-await page.screenshot({ path: '/tmp/shots/live.png' });
+await page.screenshot({ path: out + '/live.png' });
 await page.goto(base + '/a/orders/live/deployments');
 await page.waitForTimeout(800);
-await page.screenshot({ path: '/tmp/shots/deployments.png' });
+await page.screenshot({ path: out + '/deployments.png' });
 await page.goto(base + '/a/orders/live/settings');
 await page.waitForTimeout(800);
 await page.getByRole('heading', { name: 'Audit' }).scrollIntoViewIfNeeded();
-await page.screenshot({ path: '/tmp/shots/audit.png' });
+await page.screenshot({ path: out + '/audit.png' });
 await page.goto(base + '/a/orders/live/runs');
 await page.waitForTimeout(600);
 await page.getByRole('row').nth(1).getByRole('link').first().click();
 await page.waitForTimeout(800);
-await page.screenshot({ path: '/tmp/shots/liverun.png' });
+await page.screenshot({ path: out + '/liverun.png' });
 await browser.close();
