@@ -741,7 +741,7 @@ pub async fn load_live(automation: String) -> Result<Option<LiveView>, ServerFnE
     live.map(|l| {
         Ok(LiveView {
             deployment: view_of(&l.deployment)?,
-            document: l.document.clone(),
+            document: l.document.as_ref().clone(),
         })
     })
     .transpose()

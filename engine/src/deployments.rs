@@ -53,7 +53,8 @@ pub struct DeployRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub struct LiveConfig {
     pub deployment: Deployment,
-    pub document: Document,
+    /// Shared with every run of this deployment.
+    pub document: Arc<Document>,
 }
 
 /// Everything the deploy dialog shows before confirming.
@@ -334,7 +335,7 @@ impl Engine {
         let (_, document) = self.get_revision(automation, latest.revision)?;
         let config = Arc::new(LiveConfig {
             deployment: latest,
-            document,
+            document: Arc::new(document),
         });
         self.inner
             .live_cache
@@ -361,7 +362,7 @@ impl Engine {
             composers: vec![],
             connections: vec![],
         };
-        let live_doc = live.as_ref().map(|l| &l.document).unwrap_or(&empty);
+        let live_doc = live.as_ref().map(|l| l.document.as_ref()).unwrap_or(&empty);
         let live_secrets: BTreeSet<String> = self
             .list_secrets(automation, Mode::Live)?
             .into_iter()

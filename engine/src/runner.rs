@@ -4,7 +4,6 @@
 //! timeouts, retries with backoff and `on_error`. Every change of state is recorded.
 
 use crate::error::{Error, Result};
-use crate::expr::{Limits, Renderer};
 use crate::runs::{Run, RunSource, RunStatus, StepRun, StepStatus};
 use crate::steps::{self, StepContext};
 use crate::store::Engine;
@@ -30,7 +29,7 @@ pub struct RunRequest {
     pub mode: Mode,
     pub source: RunSource,
     pub input: Value,
-    pub document: Document,
+    pub document: Arc<Document>,
     pub revision: Option<u64>,
     pub deployment: Option<u64>,
     pub replay_of: Option<String>,
@@ -53,8 +52,28 @@ impl Engine {
     }
 
     /// Stores the run as queued (durably: a crash after this returns does not lose it) and
-    /// starts it on the current tokio runtime.
+    /// starts it on the current tokio runtime. Blocks the calling thread until the queued state
+    /// is committed; async callers use [`Engine::start_run_async`].
     pub fn start_run(&self, req: RunRequest) -> Result<RunHandle> {
+        let (run, composer, document, durable) = self.queued_run(req)?;
+        if durable {
+            self.runs().put(run.clone(), true)?;
+        }
+        Ok(self.launch(run, composer, document))
+    }
+
+    /// [`Engine::start_run`] for async callers: waits for the commit without holding a thread.
+    pub async fn start_run_async(&self, req: RunRequest) -> Result<RunHandle> {
+        let (run, composer, document, durable) = self.queued_run(req)?;
+        if durable {
+            self.runs().put_durable(run.clone()).await?;
+        }
+        Ok(self.launch(run, composer, document))
+    }
+
+    /// The queued record of a new run, its composer and document, and whether the queued state
+    /// must be durable before the run is acknowledged.
+    fn queued_run(&self, req: RunRequest) -> Result<(Run, Composer, Arc<Document>, bool)> {
         let composer = req
             .document
             .composer(&req.composer)
@@ -98,28 +117,31 @@ impl Engine {
             last_finished_step: None,
             replay_of: req.replay_of,
         };
-        // A run whose caller waits for its `respond` step is made durable when it responds; a
-        // queued run acknowledged with its id alone must be on disk before the answer.
+        // A run whose caller waits for its `respond` step is first written when it responds (or
+        // once it has run for PROGRESS_DELAY); a queued run acknowledged with its id alone must be
+        // on disk before the answer.
         let responds = composer
             .steps
             .iter()
             .any(|s| s.step_kind() == Some(StepKind::Respond));
-        self.runs()
-            .put(run.clone(), !(responds && req.source == RunSource::Webhook))?;
+        let durable = !(responds && req.source == RunSource::Webhook);
+        Ok((run, composer, req.document, durable))
+    }
+
+    fn launch(&self, run: Run, composer: Composer, document: Arc<Document>) -> RunHandle {
         let (respond_tx, responded) = oneshot::channel();
         let (done_tx, finished) = oneshot::channel();
         let id = run.id.clone();
         let engine = self.clone();
-        let document = req.document;
         tokio::spawn(async move {
             let run = execute(engine, run, composer, document, respond_tx).await;
             let _ = done_tx.send(run);
         });
-        Ok(RunHandle {
+        RunHandle {
             id,
             responded,
             finished,
-        })
+        }
     }
 
     /// The document a mode runs, with the deployment number in Live: the draft in Test; Live
@@ -128,9 +150,9 @@ impl Engine {
         &self,
         automation: &str,
         mode: Mode,
-    ) -> Result<(Document, Option<u64>)> {
+    ) -> Result<(Arc<Document>, Option<u64>)> {
         match mode {
-            Mode::Test => Ok((self.get_draft(automation)?.document, None)),
+            Mode::Test => Ok((Arc::new(self.get_draft(automation)?.document), None)),
             Mode::Live => {
                 let live = self.live_or_err(automation)?;
                 Ok((live.document.clone(), Some(live.deployment.number)))
@@ -169,7 +191,7 @@ impl Engine {
     /// Starts the run of a webhook call; also says whether the composer answers with a
     /// `respond` step (then the caller waits for it). `bearer` is the token of the caller's
     /// `Authorization: Bearer` header, checked when the trigger names an `auth_secret`.
-    pub fn start_webhook_run(
+    pub async fn start_webhook_run(
         &self,
         automation: &str,
         composer: &str,
@@ -204,17 +226,19 @@ impl Engine {
             .steps
             .iter()
             .any(|s| s.step_kind() == Some(StepKind::Respond));
-        let handle = self.start_run(RunRequest {
-            automation: automation.to_string(),
-            composer: composer.to_string(),
-            mode,
-            source: RunSource::Webhook,
-            input,
-            document,
-            revision: None,
-            deployment,
-            replay_of: None,
-        })?;
+        let handle = self
+            .start_run_async(RunRequest {
+                automation: automation.to_string(),
+                composer: composer.to_string(),
+                mode,
+                source: RunSource::Webhook,
+                input,
+                document,
+                revision: None,
+                deployment,
+                replay_of: None,
+            })
+            .await?;
         Ok((handle, responds))
     }
 
@@ -282,7 +306,7 @@ impl Engine {
                     failed.status = RunStatus::Failed;
                     failed.error = Some(format!("could not start after a restart: {e}"));
                     failed.finished_at = Some(self.now());
-                    self.record(&failed, false);
+                    self.record(failed);
                     continue;
                 }
             };
@@ -298,19 +322,76 @@ impl Engine {
         Ok(n)
     }
 
-    fn broadcast(&self, run: &Run) {
+    /// Tells listeners (the canvas, SSE clients) of a state that is not stored; `run` is only
+    /// built when someone listens.
+    fn broadcast(&self, run: impl FnOnce() -> Run) {
         if self.inner.run_events.receiver_count() > 0 {
-            let _ = self.inner.run_events.send(Arc::new(run.clone()));
+            let _ = self.inner.run_events.send(Arc::new(run()));
         }
     }
 
-    fn record(&self, run: &Run, durable: bool) {
-        if let Err(e) = self.runs().put(run.clone(), durable) {
-            tracing::error!(run = %run.id, "cannot store the run: {e}");
+    /// Stores `run` and waits for the commit (without holding a thread), then tells listeners.
+    async fn record_durable(&self, run: Run) {
+        let event = (self.inner.run_events.receiver_count() > 0).then(|| Arc::new(run.clone()));
+        if let Err(e) = self.runs().put_durable(run).await {
+            tracing::error!("cannot store a run: {e}");
         }
-        if self.inner.run_events.receiver_count() > 0 {
-            let _ = self.inner.run_events.send(Arc::new(run.clone()));
+        if let Some(event) = event {
+            let _ = self.inner.run_events.send(event);
         }
+    }
+
+    /// Queues `run` for the next commit and tells listeners.
+    fn record(&self, run: Run) {
+        let event = (self.inner.run_events.receiver_count() > 0).then(|| Arc::new(run.clone()));
+        if let Err(e) = self.runs().put(run, false) {
+            tracing::error!("cannot store a run: {e}");
+        }
+        if let Some(event) = event {
+            let _ = self.inner.run_events.send(event);
+        }
+    }
+}
+
+/// A run's progress records. Most runs end within a few milliseconds; writing each of their
+/// intermediate states would cost the run writer more than the run itself. So during the first
+/// [`PROGRESS_DELAY`] states are only broadcast; a run still going after that is written as it
+/// is then and at every change after. The final state is always written, durably.
+const PROGRESS_DELAY: std::time::Duration = std::time::Duration::from_millis(20);
+
+struct Progress {
+    quiet_until: tokio::time::Instant,
+    /// A state was broadcast but not written.
+    unwritten: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            quiet_until: tokio::time::Instant::now() + PROGRESS_DELAY,
+            unwritten: false,
+        }
+    }
+
+    /// The run's state changed: written once the quiet start is over, broadcast either way.
+    fn note(&mut self, engine: &Engine, run: impl FnOnce() -> Run) {
+        if tokio::time::Instant::now() < self.quiet_until {
+            self.unwritten = true;
+            engine.broadcast(run);
+        } else {
+            self.recorded();
+            engine.record(run());
+        }
+    }
+
+    /// The current state is being written by the caller.
+    fn recorded(&mut self) {
+        self.unwritten = false;
+    }
+
+    /// When an unwritten state must be written if nothing else changes first.
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.unwritten.then_some(self.quiet_until)
     }
 }
 
@@ -325,7 +406,7 @@ async fn execute(
     engine: Engine,
     mut run: Run,
     composer: Composer,
-    document: Document,
+    document: Arc<Document>,
     respond_tx: oneshot::Sender<Responded>,
 ) -> Run {
     let mut respond_tx = Some(respond_tx);
@@ -337,14 +418,14 @@ async fn execute(
             run.status = RunStatus::Failed;
             run.error = Some(format!("the secrets of {} cannot be read: {e}", run.mode));
             run.finished_at = Some(engine.now());
-            let (e2, r2) = (engine.clone(), run.clone());
-            let _ = tokio::task::spawn_blocking(move || e2.record(&r2, true)).await;
+            engine.record_durable(run.clone()).await;
             return run;
         }
     };
     run.status = RunStatus::Running;
-    engine.record(&redacted(&run, &secrets), false);
-    let renderer = Arc::new(Renderer::new(Limits::default()));
+    let mut progress = Progress::new();
+    progress.note(&engine, || redacted(&run, &secrets));
+    let renderer = engine.inner.renderer.clone();
     let secrets_json = Value::Object(
         secrets
             .iter()
@@ -366,6 +447,8 @@ async fn execute(
     });
     let mut tasks: JoinSet<(String, steps::Outcome)> = JoinSet::new();
     let mut failure: Option<String> = None;
+    // A respond step's answer, waiting for the run's state to be committed.
+    let mut answer: Option<(oneshot::Sender<Responded>, Responded)> = None;
 
     loop {
         // Start every step whose inputs are resolved; skip those none of whose inputs ran.
@@ -437,10 +520,35 @@ async fn execute(
             }
             // Started steps are shown live but not stored: after a crash a running step is
             // interrupted whatever its record said.
-            engine.broadcast(&redacted(&run, &secrets));
+            engine.broadcast(|| redacted(&run, &secrets));
         }
 
-        let Some(joined) = tasks.join_next().await else {
+        if let Some((tx, r)) = answer.take() {
+            if tasks.is_empty() {
+                // Nothing runs after the respond step: one durable record, the final one,
+                // serves the answer too.
+                answer = Some((tx, r));
+                break;
+            }
+            // The caller hears the answer only once the run so far is on disk.
+            progress.recorded();
+            engine.record_durable(redacted(&run, &secrets)).await;
+            let _ = tx.send(r);
+        }
+        let joined = match progress.deadline() {
+            // A run that outlives its quiet start is written as it is then, even while its
+            // steps are still busy (so a crash finds it).
+            Some(at) => tokio::select! {
+                joined = tasks.join_next() => joined,
+                _ = tokio::time::sleep_until(at) => {
+                    progress.recorded();
+                    engine.record(redacted(&run, &secrets));
+                    continue;
+                }
+            },
+            None => tasks.join_next().await,
+        };
+        let Some(joined) = joined else {
             break;
         };
         let (name, outcome) = match joined {
@@ -484,10 +592,8 @@ async fn execute(
                 if let Some(r) = responded
                     && let Some(tx) = respond_tx.take()
                 {
-                    // The caller hears the answer only once the run so far is on disk.
-                    let (e2, r2) = (engine.clone(), redacted(&run, &secrets));
-                    let _ = tokio::task::spawn_blocking(move || e2.record(&r2, true)).await;
-                    let _ = tx.send(r);
+                    // Answered below, once the run so far is on disk.
+                    answer = Some((tx, r));
                     continue;
                 }
             }
@@ -518,7 +624,7 @@ async fn execute(
                 }
             }
         }
-        engine.record(&redacted(&run, &secrets), false);
+        progress.note(&engine, || redacted(&run, &secrets));
     }
 
     // Steps never reached (after a failure) are skipped.
@@ -539,14 +645,12 @@ async fn execute(
     run.error = failure;
     run.finished_at = Some(engine.now());
     // The final state is committed before anyone waiting on the run hears of it.
-    let (e2, r2) = (engine.clone(), redacted(&run, &secrets));
-    if tokio::task::spawn_blocking(move || e2.record(&r2, true))
-        .await
-        .is_err()
-    {
-        tracing::error!(run = %run.id, "cannot store the finished run");
+    let finished = redacted(&run, &secrets);
+    engine.record_durable(finished.clone()).await;
+    if let Some((tx, r)) = answer {
+        let _ = tx.send(r);
     }
-    redacted(&run, &secrets)
+    finished
 }
 
 /// The run as it may be stored and shown: every secret value (and its encodings) replaced by

@@ -188,6 +188,97 @@ async fn respond_reaches_the_waiting_caller() {
     assert_eq!((r.status, r.body), (201, json!({"id": 10})));
 }
 
+#[tokio::test]
+async fn database_writes_of_many_runs_share_commits_and_a_bad_one_fails_alone() {
+    let e = engine_with(composer(
+        json!([
+            {"name": "save", "kind": "database", "config": {"op": "put", "database": "{{ trigger.db }}", "key": "{{ trigger.key }}", "value": "{{ trigger.key }}"}},
+            {"name": "gone", "kind": "database", "config": {"op": "delete", "database": "{{ trigger.db }}", "key": "nothing-here"}},
+            {"name": "again", "kind": "database", "config": {"op": "delete", "database": "{{ trigger.db }}", "key": "{{ trigger.key }}"}},
+            {"name": "back", "kind": "database", "config": {"op": "put", "database": "{{ trigger.db }}", "key": "{{ trigger.key }}", "value": "{{ trigger.key }}"}}
+        ]),
+        json!([{"from": "trigger", "to": "save"}, {"from": "save", "to": "gone"}, {"from": "gone", "to": "again"}, {"from": "again", "to": "back"}]),
+    ));
+    // Fifty runs at once, one of them naming an invalid database.
+    let mut handles = vec![];
+    for i in 0..50 {
+        let db = if i == 7 { "Not A Name" } else { "orders" };
+        let input = json!({"db": db, "key": format!("k{i}")});
+        handles.push(
+            e.start_composer_run("orders", "c", Mode::Test, RunSource::Api, Some(input))
+                .unwrap(),
+        );
+    }
+    for (i, h) in handles.into_iter().enumerate() {
+        let r = tokio::time::timeout(Duration::from_secs(20), h.finished)
+            .await
+            .unwrap()
+            .unwrap();
+        if i == 7 {
+            assert_eq!(r.status, RunStatus::Failed);
+            let error = r.error.unwrap();
+            assert!(error.starts_with("step save, "), "{error}");
+            assert!(error.contains("Not A Name"), "{error}");
+            continue;
+        }
+        assert_eq!(r.status, RunStatus::Succeeded, "{:?}", r.error);
+        assert_eq!(step(&r, "gone").output, json!({"deleted": false}));
+        assert_eq!(step(&r, "again").output, json!({"deleted": true}));
+        assert_eq!(step(&r, "back").output, json!(format!("k{i}")));
+    }
+    assert_eq!(e.db_count("orders", Mode::Test, "orders").unwrap(), 49);
+    assert_eq!(
+        e.db_get("orders", Mode::Test, "orders", "k49").unwrap(),
+        Some(json!("k49"))
+    );
+}
+
+#[tokio::test]
+async fn a_long_run_is_stored_as_running_while_its_step_is_busy() {
+    let e = engine_with(composer(
+        json!([{"name": "wait", "kind": "delay", "config": {"ms": 600}}]),
+        json!([{"from": "trigger", "to": "wait"}]),
+    ));
+    let h = e
+        .start_composer_run("orders", "c", Mode::Test, RunSource::Manual, None)
+        .unwrap();
+    // Well past the quiet start, while the delay still runs: the stored record says so.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    e.runs().flush().unwrap();
+    let stored = e.get_run(&h.id).unwrap();
+    assert_eq!(stored.status, RunStatus::Running);
+    assert_eq!(step(&stored, "wait").status, StepStatus::Running);
+    let r = tokio::time::timeout(Duration::from_secs(5), h.finished)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.status, RunStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn a_webhook_caller_hears_the_answer_after_the_finished_run_is_stored() {
+    let e = engine_with(composer(
+        json!([{"name": "save", "kind": "database", "config": {"op": "put", "database": "orders", "key": "{{ trigger.x }}", "value": 1}},
+               {"name": "reply", "kind": "respond", "config": {"status": 200, "body": "ok"}}]),
+        json!([{"from": "trigger", "to": "save"}, {"from": "save", "to": "reply"}]),
+    ));
+    let h = e
+        .start_composer_run("orders", "c", Mode::Test, RunSource::Webhook, None)
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), h.responded)
+        .await
+        .unwrap()
+        .unwrap();
+    // No flush: what the caller was answered after is already committed.
+    let stored = e.get_run(&h.id).unwrap();
+    assert_eq!(stored.status, RunStatus::Succeeded);
+    assert_eq!(step(&stored, "reply").status, StepStatus::Succeeded);
+    assert_eq!(
+        e.db_get("orders", Mode::Test, "orders", "10").unwrap(),
+        Some(json!(1))
+    );
+}
+
 /// A tiny HTTP server on 127.0.0.1 for the http step.
 async fn serve(app: axum::Router) -> String {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,6 +1,7 @@
 //! Runs: the durable record of every execution of a composer (PRODUCT.md §7), and the writer
-//! that groups run updates into one redb commit (whatever arrived during the previous one), so storing every step
-//! of every run does not cost a fsync each.
+//! that groups run updates and the database writes of steps into one redb commit (whatever
+//! arrived during the previous one), so storing every step of every run does not cost a fsync
+//! each.
 
 use crate::error::{Error, Result};
 use crate::store::{Engine, from_bytes, to_bytes};
@@ -147,13 +148,57 @@ pub struct RunFilter {
     pub cursor: Option<String>,
 }
 
-enum Write {
-    Put(Box<Run>, Option<mpsc::Sender<Result<()>>>),
-    Flush(mpsc::Sender<Result<()>>),
+/// How the writer tells a waiting caller that its write is committed: a blocked thread, or an
+/// async task (which then waits without holding a thread).
+enum Ack {
+    Thread(mpsc::Sender<Result<()>>),
+    Task(tokio::sync::oneshot::Sender<Result<()>>),
 }
 
-/// The single writer of run records: everything that arrives while one commit is being made
-/// goes into the next one.
+impl Ack {
+    fn send(self, result: Result<()>) {
+        match self {
+            Ack::Thread(tx) => {
+                let _ = tx.send(result);
+            }
+            Ack::Task(tx) => {
+                let _ = tx.send(result);
+            }
+        }
+    }
+}
+
+/// A database write of a running step, made in the writer's next commit (PRODUCT.md §4
+/// `database` step: `put` and `delete`).
+#[derive(Debug)]
+pub(crate) enum DbWrite {
+    Put {
+        automation: String,
+        mode: Mode,
+        database: String,
+        key: String,
+        value: Value,
+        now: DateTime<Utc>,
+    },
+    Delete {
+        automation: String,
+        mode: Mode,
+        database: String,
+        key: String,
+    },
+}
+
+enum Write {
+    Put(Box<Run>, Option<Ack>),
+    Flush(Ack),
+    /// Answered with the write's own result (`put`: whether the key was new; `delete`: whether
+    /// there was a record) once it is committed.
+    Db(Box<DbWrite>, tokio::sync::oneshot::Sender<Result<bool>>),
+}
+
+/// The single writer of run records and of the database writes of steps: everything that
+/// arrives while one commit is being made goes into the next one, so a step's write and its
+/// run's record share one fsync, and no step holds a thread while it waits for the disk.
 pub(crate) struct RunWriter {
     tx: Option<mpsc::Sender<Write>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -167,6 +212,10 @@ impl Drop for RunWriter {
             let _ = t.join();
         }
     }
+}
+
+fn stopped() -> Error {
+    Error::Storage("the run writer stopped".into())
 }
 
 impl RunWriter {
@@ -191,29 +240,41 @@ impl RunWriter {
     fn send(&self, w: Write) -> Result<()> {
         self.tx
             .as_ref()
-            .ok_or_else(|| Error::Storage("the run writer stopped".into()))?
+            .ok_or_else(stopped)?
             .send(w)
-            .map_err(|_| Error::Storage("the run writer stopped".into()))
+            .map_err(|_| stopped())
     }
 
-    /// Queues a run record; `durable` waits until it is committed.
+    /// Queues a run record; `durable` blocks this thread until it is committed.
     pub fn put(&self, run: Run, durable: bool) -> Result<()> {
         if durable {
             let (ack, done) = mpsc::channel();
-            self.send(Write::Put(Box::new(run), Some(ack)))?;
-            done.recv()
-                .map_err(|_| Error::Storage("the run writer stopped".into()))?
+            self.send(Write::Put(Box::new(run), Some(Ack::Thread(ack))))?;
+            done.recv().map_err(|_| stopped())?
         } else {
             self.send(Write::Put(Box::new(run), None))
         }
     }
 
+    /// Queues a run record and waits, without blocking a thread, until it is committed.
+    pub async fn put_durable(&self, run: Run) -> Result<()> {
+        let (ack, done) = tokio::sync::oneshot::channel();
+        self.send(Write::Put(Box::new(run), Some(Ack::Task(ack))))?;
+        done.await.map_err(|_| stopped())?
+    }
+
+    /// Makes a step's database write in the next commit; answers once it is committed.
+    pub async fn db_write(&self, write: DbWrite) -> Result<bool> {
+        let (ack, done) = tokio::sync::oneshot::channel();
+        self.send(Write::Db(Box::new(write), ack))?;
+        done.await.map_err(|_| stopped())?
+    }
+
     /// Waits until everything queued so far is committed.
     pub fn flush(&self) -> Result<()> {
         let (ack, done) = mpsc::channel();
-        self.send(Write::Flush(ack))?;
-        done.recv()
-            .map_err(|_| Error::Storage("the run writer stopped".into()))?
+        self.send(Write::Flush(Ack::Thread(ack)))?;
+        done.recv().map_err(|_| stopped())?
     }
 }
 
@@ -227,17 +288,20 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
         {
             batch.push(w);
         }
-        let result = commit(&db, &batch);
+        let (result, db_results) = commit(&db, &batch);
+        let mut db_results = db_results.into_iter();
         for w in batch {
-            let ack = match w {
-                Write::Put(_, ack) => ack,
-                Write::Flush(ack) => Some(ack),
+            let outcome = || match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(Error::Storage(e.to_string())),
             };
-            if let Some(ack) = ack {
-                let _ = ack.send(match &result {
-                    Ok(()) => Ok(()),
-                    Err(e) => Err(Error::Storage(e.to_string())),
-                });
+            match w {
+                Write::Put(_, Some(ack)) | Write::Flush(ack) => ack.send(outcome()),
+                Write::Put(_, None) => {}
+                Write::Db(_, ack) => {
+                    let own = db_results.next().unwrap_or(Ok(false));
+                    let _ = ack.send(outcome().and(own));
+                }
             }
         }
         if let Err(e) = result {
@@ -246,37 +310,67 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
     }
 }
 
-fn commit(db: &Database, batch: &[Write]) -> Result<()> {
-    // Several states of one run in one batch: only the last one needs writing.
-    let mut last: std::collections::HashMap<&str, &Run> = std::collections::HashMap::new();
-    for item in batch {
-        if let Write::Put(run, _) = item {
-            last.insert(run.id.as_str(), run.as_ref());
-        }
-    }
-    let mut w = db.begin_write()?;
-    w.set_durability(Durability::Immediate)
-        .map_err(|e| Error::Storage(e.to_string()))?;
-    {
-        let mut runs = w.open_table(RUNS)?;
-        let mut index = w.open_table(RUN_INDEX)?;
-        let mut active = w.open_table(ACTIVE_RUNS)?;
-        for run in last.values() {
-            runs.insert(run.id.as_str(), to_bytes(run)?.as_slice())?;
-            let entry = to_bytes(&(run.composer.as_str(), run.status))?;
-            index.insert(
-                (run.automation.as_str(), run.mode.as_str(), run.id.as_str()),
-                entry.as_slice(),
-            )?;
-            if run.status.is_finished() {
-                active.remove(run.id.as_str())?;
-            } else {
-                active.insert(run.id.as_str(), [].as_slice())?;
+/// One transaction for the batch. Database writes are applied in the order they came, each
+/// with its own result: a write refused for what it asks (a bad name, a missing database) is
+/// refused alone, before it changed anything; a storage error fails the whole batch.
+fn commit(db: &Database, batch: &[Write]) -> (Result<()>, Vec<Result<bool>>) {
+    let mut db_results = Vec::new();
+    let result = (|| {
+        // Several states of one run in one batch: only the last one needs writing.
+        let mut last: std::collections::HashMap<&str, &Run> = std::collections::HashMap::new();
+        for item in batch {
+            if let Write::Put(run, _) = item {
+                last.insert(run.id.as_str(), run.as_ref());
             }
         }
-    }
-    w.commit()?;
-    Ok(())
+        let mut w = db.begin_write()?;
+        w.set_durability(Durability::Immediate)
+            .map_err(|e| Error::Storage(e.to_string()))?;
+        for item in batch {
+            let Write::Db(write, _) = item else { continue };
+            let r = match write.as_ref() {
+                DbWrite::Put {
+                    automation,
+                    mode,
+                    database,
+                    key,
+                    value,
+                    now,
+                } => crate::databases::put_in(&w, automation, *mode, database, key, value, *now),
+                DbWrite::Delete {
+                    automation,
+                    mode,
+                    database,
+                    key,
+                } => crate::databases::delete_in(&w, automation, *mode, database, key),
+            };
+            match r {
+                Err(e @ Error::Storage(_)) => return Err(e),
+                r => db_results.push(r),
+            }
+        }
+        if !last.is_empty() {
+            let mut runs = w.open_table(RUNS)?;
+            let mut index = w.open_table(RUN_INDEX)?;
+            let mut active = w.open_table(ACTIVE_RUNS)?;
+            for run in last.values() {
+                runs.insert(run.id.as_str(), to_bytes(run)?.as_slice())?;
+                let entry = to_bytes(&(run.composer.as_str(), run.status))?;
+                index.insert(
+                    (run.automation.as_str(), run.mode.as_str(), run.id.as_str()),
+                    entry.as_slice(),
+                )?;
+                if run.status.is_finished() {
+                    active.remove(run.id.as_str())?;
+                } else {
+                    active.insert(run.id.as_str(), [].as_slice())?;
+                }
+            }
+        }
+        w.commit()?;
+        Ok(())
+    })();
+    (result, db_results)
 }
 
 impl Engine {

@@ -4,6 +4,7 @@
 
 use crate::expr::Renderer;
 use crate::runner::Responded;
+use crate::runs::DbWrite;
 use crate::store::Engine;
 use model::{Document, Mode, Step, StepKind};
 use serde_json::{Value, json};
@@ -22,7 +23,7 @@ pub struct StepContext {
     pub renderer: Arc<Renderer>,
     pub automation: String,
     pub mode: Mode,
-    pub document: Document,
+    pub document: Arc<Document>,
     /// `{trigger, steps, secrets, env, now}` as the step's expressions see it.
     pub scope: Value,
 }
@@ -215,22 +216,43 @@ async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
             crate::vault::redact_json(&value, &secrets),
         )
     };
-    let (engine, automation, mode) = (ctx.engine.clone(), ctx.automation.clone(), ctx.mode);
+    let (automation, mode) = (ctx.automation.clone(), ctx.mode);
+    // Writes ride the run writer's next commit (shared with the run records, no thread held).
+    match op.as_str() {
+        "put" => {
+            let write = DbWrite::Put {
+                automation,
+                mode,
+                database: db,
+                key,
+                value: value.clone(),
+                now: ctx.engine.now(),
+            };
+            return match ctx.engine.runs().db_write(write).await {
+                Ok(_) => Ok(value),
+                Err(e) => Err(e.to_string()),
+            };
+        }
+        "delete" => {
+            let write = DbWrite::Delete {
+                automation,
+                mode,
+                database: db,
+                key,
+            };
+            return match ctx.engine.runs().db_write(write).await {
+                Ok(deleted) => Ok(json!({ "deleted": deleted })),
+                Err(e) => Err(e.to_string()),
+            };
+        }
+        _ => {}
+    }
+    let engine = ctx.engine.clone();
     let done = tokio::task::spawn_blocking(move || -> crate::Result<Value> {
         Ok(match op.as_str() {
             "get" => engine
                 .db_get(&automation, mode, &db, &key)?
                 .unwrap_or(Value::Null),
-            "put" => {
-                let now = engine.now();
-                engine.run_write(|w| {
-                    crate::databases::put_in(w, &automation, mode, &db, &key, &value, now)
-                })?;
-                value
-            }
-            "delete" => json!({
-                "deleted": engine.run_write(|w| crate::databases::delete_in(w, &automation, mode, &db, &key))?
-            }),
             "count" => json!(engine.db_count(&automation, mode, &db)?),
             "list" => json!(
                 engine

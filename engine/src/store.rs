@@ -34,6 +34,8 @@ pub(crate) struct Inner {
         std::sync::Mutex<std::collections::HashMap<String, Arc<crate::deployments::LiveConfig>>>,
     /// Woken by every deploy, so the scheduler re-arms from the new deployment.
     pub schedules_changed: tokio::sync::Notify,
+    /// The expression environment every run shares (building one costs more than a render).
+    pub renderer: Arc<crate::expr::Renderer>,
 }
 
 impl Engine {
@@ -81,6 +83,7 @@ impl Engine {
                 ),
                 live_cache: Default::default(),
                 schedules_changed: tokio::sync::Notify::new(),
+                renderer: Arc::new(crate::expr::Renderer::default()),
             }),
         })
     }
@@ -141,21 +144,6 @@ impl Engine {
 
     pub(crate) fn db(&self) -> &Database {
         &self.inner.db
-    }
-
-    /// A write made by a running step. It skips its own fsync: the run writer's next commit
-    /// (a few milliseconds later, and before the step's result is acknowledged) makes it
-    /// durable, and a crash before that loses the write and the step's record together.
-    pub(crate) fn run_write<R>(
-        &self,
-        f: impl FnOnce(&redb::WriteTransaction) -> Result<R>,
-    ) -> Result<R> {
-        let mut w = self.db().begin_write()?;
-        w.set_durability(redb::Durability::None)
-            .map_err(|e| Error::Storage(e.to_string()))?;
-        let r = f(&w)?;
-        w.commit()?;
-        Ok(r)
     }
 
     pub(crate) fn runs(&self) -> &crate::runs::RunWriter {

@@ -62,8 +62,10 @@ async fn hook(
     };
     let input =
         json!({ "method": method, "path": path, "headers": headers, "query": query, "body": body });
-    let (handle, responds) = blocking(&engine, move |e| {
-        e.start_webhook_run(
+    // On this task, not a blocking thread: the reads are short, and the durable queued state
+    // (for a run without a respond step) is awaited, not blocked on.
+    let (handle, responds) = engine
+        .start_webhook_run(
             &automation,
             &composer,
             mode,
@@ -71,8 +73,8 @@ async fn hook(
             bearer.as_deref(),
             input,
         )
-    })
-    .await?;
+        .await
+        .map_err(ApiError::from)?;
     if !responds {
         return Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": handle.id }))).into_response());
     }

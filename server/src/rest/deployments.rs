@@ -88,6 +88,6 @@ async fn live(
     auth.require(Role::Viewer)?;
     let live = blocking(&engine, move |e| e.live_or_err(&a)).await?;
     Ok(Json(
-        json!({ "deployment": live.deployment, "document": live.document }),
+        json!({ "deployment": live.deployment, "document": live.document.as_ref() }),
     ))
 }
