@@ -123,6 +123,7 @@ impl Engine {
         crate::databases::delete_all(&w, slug)?;
         crate::deployments::delete_all(&w, slug)?;
         w.commit()?;
+        self.forget_live(slug);
         Ok(())
     }
 }

@@ -285,6 +285,159 @@ pub(crate) fn put_in(
     Ok(added)
 }
 
+/// A database write of a running step (PRODUCT.md §4 `database`: `put`, `delete`), made in
+/// the run writer's next commit. Built with [`DbWrite::put`], which checks the name, key and
+/// value and serializes the value on the caller's thread.
+#[derive(Debug)]
+pub(crate) enum DbWrite {
+    Put {
+        automation: String,
+        mode: Mode,
+        database: String,
+        key: String,
+        bytes: Vec<u8>,
+        now: DateTime<Utc>,
+    },
+    Delete {
+        automation: String,
+        mode: Mode,
+        database: String,
+        key: String,
+    },
+}
+
+impl DbWrite {
+    pub(crate) fn put(
+        automation: String,
+        mode: Mode,
+        database: String,
+        key: String,
+        value: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<DbWrite> {
+        check_name(&database)?;
+        check_key(&key)?;
+        let bytes = value_bytes(value)?;
+        Ok(DbWrite::Put {
+            automation,
+            mode,
+            database,
+            key,
+            bytes,
+            now,
+        })
+    }
+
+    pub(crate) fn delete(
+        automation: String,
+        mode: Mode,
+        database: String,
+        key: String,
+    ) -> Result<DbWrite> {
+        check_name(&database)?;
+        Ok(DbWrite::Delete {
+            automation,
+            mode,
+            database,
+            key,
+        })
+    }
+}
+
+/// Makes `writes` inside `w`, in order, with the tables opened once and each database's
+/// metadata read and written once. Each write has its own result (`put`: whether the key was
+/// new; `delete`: whether there was a record); a write refused for what it asks (a missing
+/// database or automation) changed nothing. The outer error is a storage error.
+pub(crate) fn apply_step_writes<'a>(
+    w: &WriteTransaction,
+    writes: impl IntoIterator<Item = &'a DbWrite>,
+) -> Result<Vec<Result<bool>>> {
+    let mut meta = w.open_table(DB_META)?;
+    let mut records = w.open_table(RECORDS)?;
+    let automations = w.open_table(AUTOMATIONS)?;
+    // (automation, mode, database) -> its metadata as it is now, and whether it changed.
+    let mut metas: std::collections::HashMap<(String, Mode, String), (DbMeta, bool)> =
+        std::collections::HashMap::new();
+    let mut results = Vec::new();
+    for write in writes {
+        let (automation, mode, database) = match write {
+            DbWrite::Put {
+                automation,
+                mode,
+                database,
+                ..
+            }
+            | DbWrite::Delete {
+                automation,
+                mode,
+                database,
+                ..
+            } => (automation, *mode, database),
+        };
+        let id = (automation.clone(), mode, database.clone());
+        if !metas.contains_key(&id) {
+            match read_meta(&meta, automation, mode, database)? {
+                Some(m) => {
+                    metas.insert(id.clone(), (m, false));
+                }
+                None => match write {
+                    DbWrite::Delete { .. } => {
+                        results.push(Err(missing(database, mode)));
+                        continue;
+                    }
+                    DbWrite::Put { now, .. } => {
+                        if automations.get(automation.as_str())?.is_none() {
+                            results.push(Err(Error::NotFound(format!(
+                                "automation `{automation}` does not exist"
+                            ))));
+                            continue;
+                        }
+                        let created = DbMeta {
+                            created_at: *now,
+                            count: 0,
+                        };
+                        metas.insert(id.clone(), (created, true));
+                    }
+                },
+            }
+        }
+        let Some((m, changed)) = metas.get_mut(&id) else {
+            continue;
+        };
+        match write {
+            DbWrite::Put { key, bytes, .. } => {
+                let added = insert_record(&mut records, automation, mode, database, key, bytes)?;
+                if added {
+                    m.count += 1;
+                    *changed = true;
+                }
+                results.push(Ok(added));
+            }
+            DbWrite::Delete { key, .. } => {
+                let removed = records
+                    .remove((
+                        automation.as_str(),
+                        mode.as_str(),
+                        database.as_str(),
+                        key.as_str(),
+                    ))?
+                    .is_some();
+                if removed {
+                    m.count = m.count.saturating_sub(1);
+                    *changed = true;
+                }
+                results.push(Ok(removed));
+            }
+        }
+    }
+    for ((automation, mode, database), (m, changed)) in &metas {
+        if *changed {
+            write_meta(&mut meta, automation, *mode, database, m)?;
+        }
+    }
+    Ok(results)
+}
+
 /// Removes the record under `key`; true when there was one. The database must exist.
 pub(crate) fn delete_in(
     w: &WriteTransaction,
@@ -685,6 +838,75 @@ mod tests {
         let page = e.db_list(a, mode, db, "", MAX_PAGE, None).unwrap();
         assert_eq!(page.next_cursor, None);
         page.items.into_iter().map(|r| r.key).collect()
+    }
+
+    #[test]
+    fn step_writes_in_one_batch_keep_counts_and_fail_alone() {
+        let e = setup();
+        let now = e.now();
+        let put = |db: &str, key: &str, v: Value| {
+            DbWrite::put("orders".into(), T, db.into(), key.into(), &v, now).unwrap()
+        };
+        let del = |db: &str, key: &str| {
+            DbWrite::delete("orders".into(), T, db.into(), key.into()).unwrap()
+        };
+        let writes = [
+            put("fresh", "a", json!(1)),
+            put("fresh", "a", json!(2)),
+            del("nowhere", "a"),
+            put("fresh", "b", json!(3)),
+            del("fresh", "b"),
+            del("fresh", "b"),
+            DbWrite::put(
+                "ghost".into(),
+                T,
+                "fresh".into(),
+                "x".into(),
+                &json!(0),
+                now,
+            )
+            .unwrap(),
+        ];
+        let w = e.db().begin_write().unwrap();
+        let results = apply_step_writes(&w, &writes).unwrap();
+        w.commit().unwrap();
+        let shown: Vec<String> = results
+            .iter()
+            .map(|r| match r {
+                Ok(b) => b.to_string(),
+                Err(e) => e.to_string(),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "true",
+                "false",
+                "database `nowhere` does not exist in test",
+                "true",
+                "true",
+                "false",
+                "automation `ghost` does not exist",
+            ]
+        );
+        assert_eq!(e.db_count("orders", T, "fresh").unwrap(), 1);
+        assert_eq!(e.db_get("orders", T, "fresh", "a").unwrap(), Some(json!(2)));
+        assert!(e.db_count("orders", T, "nowhere").is_err());
+        // Checked before anything is queued.
+        assert!(
+            DbWrite::put("orders".into(), T, "Bad".into(), "k".into(), &json!(1), now).is_err()
+        );
+        assert!(
+            DbWrite::put(
+                "orders".into(),
+                T,
+                "ok".into(),
+                String::new(),
+                &json!(1),
+                now
+            )
+            .is_err()
+        );
     }
 
     fn invalid(err: Error) -> String {

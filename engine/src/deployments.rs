@@ -322,35 +322,41 @@ impl Engine {
     }
 
     /// What Live runs: the latest deployment and its document; `None` before the first deploy.
-    /// Documents are cached per automation and checked against the latest number on each call.
+    /// Kept in memory per automation: every change of the latest deployment goes through this
+    /// engine, which drops the entry after committing ([`Engine::forget_live`]). A miss reads
+    /// under the cache's lock, so an entry read just before a deploy committed is inserted
+    /// before that deploy drops it, never after.
     pub fn live(&self, automation: &str) -> Result<Option<Arc<LiveConfig>>> {
+        let mut cache = self.inner.live_cache.lock().unwrap();
+        if let Some(cached) = cache.get(automation) {
+            return Ok(Some(cached.clone()));
+        }
         let Some(latest) = self.latest_deployment(automation)? else {
             return Ok(None);
         };
-        if let Some(cached) = self.inner.live_cache.lock().unwrap().get(automation)
-            && cached.deployment.number == latest.number
-        {
-            return Ok(Some(cached.clone()));
-        }
         let (_, document) = self.get_revision(automation, latest.revision)?;
         let config = Arc::new(LiveConfig {
             deployment: latest,
             document: Arc::new(document),
         });
-        self.inner
-            .live_cache
-            .lock()
-            .unwrap()
-            .insert(automation.to_string(), config.clone());
+        cache.insert(automation.to_string(), config.clone());
         Ok(Some(config))
+    }
+
+    /// After a commit that changed `automation`'s latest deployment (or removed it).
+    pub(crate) fn forget_live(&self, automation: &str) {
+        self.inner.live_cache.lock().unwrap().remove(automation);
     }
 
     /// Like [`Engine::live`], with a clear error before the first deploy.
     pub fn live_or_err(&self, automation: &str) -> Result<Arc<LiveConfig>> {
+        if let Some(live) = self.live(automation)? {
+            return Ok(live);
+        }
         self.get_automation(automation)?;
-        self.live(automation)?.ok_or_else(|| {
-            Error::NotFound(format!("nothing of `{automation}` is deployed to Live yet"))
-        })
+        Err(Error::NotFound(format!(
+            "nothing of `{automation}` is deployed to Live yet"
+        )))
     }
 
     /// Everything the deploy dialog shows.
@@ -398,7 +404,7 @@ impl Engine {
 
     /// After a deploy: drop the cached live document and re-arm the schedules.
     fn deployed(&self, automation: &str) {
-        self.inner.live_cache.lock().unwrap().remove(automation);
+        self.forget_live(automation);
         self.inner.schedules_changed.notify_one();
     }
 }

@@ -151,6 +151,40 @@ impl Default for Limits {
     }
 }
 
+/// The JSON form of a run context, for the error messages that name what is missing (the only
+/// use the renderer has for it); a runner builds it only when an error needs it.
+pub trait JsonScope: Sync {
+    fn json(&self) -> std::borrow::Cow<'_, Value>;
+}
+
+impl JsonScope for Value {
+    fn json(&self) -> std::borrow::Cow<'_, Value> {
+        std::borrow::Cow::Borrowed(self)
+    }
+}
+
+/// What a render sees: the run context (`trigger`, `steps`, `secrets`, `env`, `now`) in
+/// minijinja's form, and where its JSON form comes from. A runner converts each part of a run's
+/// context once and reuses it for every field of every step.
+pub struct Scope<'a> {
+    jinja: minijinja::Value,
+    json: &'a dyn JsonScope,
+}
+
+impl<'a> Scope<'a> {
+    pub fn new(jinja: minijinja::Value, json: &'a dyn JsonScope) -> Scope<'a> {
+        Scope { jinja, json }
+    }
+
+    /// Converts a whole JSON context.
+    pub fn of(ctx: &'a Value) -> Scope<'a> {
+        Scope {
+            jinja: minijinja::Value::from_serialize(ctx),
+            json: ctx,
+        }
+    }
+}
+
 /// A configured minijinja environment; build one and share it (it is `Send + Sync`).
 #[derive(Debug)]
 pub struct Renderer {
@@ -215,11 +249,19 @@ impl Renderer {
         if !has_template(template) {
             return Ok(template.clone());
         }
+        self.render_in(template, &Scope::of(ctx))
+    }
+
+    /// [`Renderer::render_value`] against a context already converted.
+    pub fn render_in(&self, template: &Value, scope: &Scope<'_>) -> Result<Value, ExprError> {
+        if !has_template(template) {
+            return Ok(template.clone());
+        }
         on_big_stack(self.limits.fuel, || {
             let mut walk = Walk {
                 renderer: self,
-                json_ctx: ctx,
-                ctx: minijinja::Value::from_serialize(ctx),
+                json_ctx: scope.json,
+                ctx: scope.jinja.clone(),
                 remaining: self.limits.max_output_bytes,
                 path: String::new(),
             };
@@ -230,6 +272,11 @@ impl Renderer {
     /// Evaluates a branch condition, a bare expression (`steps.total.total > 5`), to its
     /// truthiness. Errors have an empty path.
     pub fn eval_condition(&self, expr: &str, ctx: &Value) -> Result<bool, ExprError> {
+        self.eval_condition_in(expr, &Scope::of(ctx))
+    }
+
+    /// [`Renderer::eval_condition`] against a context already converted.
+    pub fn eval_condition_in(&self, expr: &str, scope: &Scope<'_>) -> Result<bool, ExprError> {
         let trimmed = expr.trim();
         if trimmed.is_empty() {
             return Err(ExprError::new("", "condition is empty"));
@@ -241,8 +288,10 @@ impl Renderer {
             ));
         }
         on_big_stack(self.limits.fuel, || {
-            let jctx = minijinja::Value::from_serialize(ctx);
-            let fail = |e: &minijinja::Error| ExprError::new("", self.describe(e, expr, true, ctx));
+            let jctx = scope.jinja.clone();
+            let fail = |e: &minijinja::Error| {
+                ExprError::new("", self.describe(e, expr, true, &scope.json.json()))
+            };
             let compiled = self.env.compile_expression(expr).map_err(|e| fail(&e))?;
             let value = compiled.eval(&jctx).map_err(|e| fail(&e))?;
             if value.is_undefined() {
@@ -250,9 +299,7 @@ impl Renderer {
                 // `x if c` without `else` is a deliberate (silent) undefined and is false.
                 // Testing it in `{% if %}` tells the two apart.
                 let check = format!("{{% if ({expr}) %}}{{% endif %}}");
-                self.env
-                    .render_str(&check, &jctx)
-                    .map_err(|e| ExprError::new("", self.describe(&e, expr, true, ctx)))?;
+                self.env.render_str(&check, &jctx).map_err(|e| fail(&e))?;
                 return Ok(false);
             }
             Ok(value.is_true())
@@ -312,7 +359,7 @@ impl Renderer {
 /// path of the leaf being rendered (for errors).
 struct Walk<'a> {
     renderer: &'a Renderer,
-    json_ctx: &'a Value,
+    json_ctx: &'a dyn JsonScope,
     ctx: minijinja::Value,
     remaining: usize,
     path: String,
@@ -410,7 +457,7 @@ impl Walk<'_> {
     fn jinja_error(&self, error: &minijinja::Error, source: &str, expression: bool) -> ExprError {
         self.error(
             self.renderer
-                .describe(error, source, expression, self.json_ctx),
+                .describe(error, source, expression, &self.json_ctx.json()),
         )
     }
 

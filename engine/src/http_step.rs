@@ -42,7 +42,7 @@ pub async fn call(ctx: &StepContext, input: &Value) -> Result<Value, String> {
             .ok_or_else(|| format!("connection: `{name}` does not exist"))?;
         let config = ctx
             .renderer
-            .render_value(&conn.config, &ctx.scope)
+            .render_in(&conn.config, &ctx.scope.expr())
             .map_err(|e| format!("connection {name}, {e}"))?;
         if !url.starts_with("http://") && !url.starts_with("https://") {
             let base = config

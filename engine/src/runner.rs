@@ -133,10 +133,14 @@ impl Engine {
         let (done_tx, finished) = oneshot::channel();
         let id = run.id.clone();
         let engine = self.clone();
-        tokio::spawn(async move {
-            let run = execute(engine, run, composer, document, respond_tx).await;
-            let _ = done_tx.send(run);
-        });
+        tokio::spawn(execute(
+            engine,
+            run,
+            composer,
+            document,
+            respond_tx,
+            Some(done_tx),
+        ));
         RunHandle {
             id,
             responded,
@@ -315,9 +319,7 @@ impl Engine {
             };
             let (tx, _) = oneshot::channel();
             let engine = self.clone();
-            tokio::spawn(async move {
-                execute(engine, run, composer, document, tx).await;
-            });
+            tokio::spawn(execute(engine, run, composer, document, tx, None));
         }
         Ok(n)
     }
@@ -408,7 +410,8 @@ async fn execute(
     composer: Composer,
     document: Arc<Document>,
     respond_tx: oneshot::Sender<Responded>,
-) -> Run {
+    done_tx: Option<oneshot::Sender<Run>>,
+) {
     let mut respond_tx = Some(respond_tx);
     run.started_at = Some(engine.now());
     // Secret values are in the expressions' context and never in what is stored or shown.
@@ -419,20 +422,16 @@ async fn execute(
             run.error = Some(format!("the secrets of {} cannot be read: {e}", run.mode));
             run.finished_at = Some(engine.now());
             engine.record_durable(run.clone()).await;
-            return run;
+            if let Some(done) = done_tx {
+                let _ = done.send(run);
+            }
+            return;
         }
     };
     run.status = RunStatus::Running;
     let mut progress = Progress::new();
     progress.note(&engine, || redacted(&run, &secrets));
     let renderer = engine.inner.renderer.clone();
-    let secrets_json = Value::Object(
-        secrets
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect(),
-    );
-    let mut outputs: serde_json::Map<String, Value> = serde_json::Map::new();
     let mut status: HashMap<String, StepStatus> = composer
         .steps
         .iter()
@@ -445,6 +444,7 @@ async fn execute(
         "composer": run.composer,
         "run_id": run.id,
     });
+    let mut scope = steps::RunScope::new(run.input.clone(), secrets.clone(), env);
     let mut tasks: JoinSet<(String, steps::Outcome)> = JoinSet::new();
     let mut failure: Option<String> = None;
     // A respond step's answer, waiting for the run's state to be committed.
@@ -502,13 +502,7 @@ async fn execute(
                         automation: run.automation.clone(),
                         mode: run.mode,
                         document: document.clone(),
-                        scope: json!({
-                            "trigger": run.input,
-                            "steps": Value::Object(outputs.clone()),
-                            "secrets": secrets_json,
-                            "env": env,
-                            "now": engine.now().to_rfc3339(),
-                        }),
+                        scope: scope.for_step(engine.now().to_rfc3339()),
                     };
                     let step = step.clone();
                     tasks.spawn(async move {
@@ -578,7 +572,7 @@ async fn execute(
                 }
                 let responded =
                     (kind == Some(StepKind::Respond)).then(|| steps::responded_of(&output));
-                outputs.insert(name.clone(), output.clone());
+                scope.insert_output(&name, output.clone());
                 status.insert(name.clone(), StepStatus::Succeeded);
                 set_step(&mut run, &name, |s| {
                     s.status = StepStatus::Succeeded;
@@ -605,7 +599,7 @@ async fn execute(
                     Value::Null
                 };
                 if cont {
-                    outputs.insert(name.clone(), output.clone());
+                    scope.insert_output(&name, output.clone());
                 }
                 status.insert(name.clone(), StepStatus::Failed);
                 set_step(&mut run, &name, |s| {
@@ -644,13 +638,22 @@ async fn execute(
     };
     run.error = failure;
     run.finished_at = Some(engine.now());
+    let finished = if secrets.is_empty() {
+        run
+    } else {
+        redacted(&run, &secrets)
+    };
     // The final state is committed before anyone waiting on the run hears of it.
-    let finished = redacted(&run, &secrets);
-    engine.record_durable(finished.clone()).await;
+    match done_tx.filter(|d| !d.is_closed()) {
+        Some(done) => {
+            engine.record_durable(finished.clone()).await;
+            let _ = done.send(finished);
+        }
+        None => engine.record_durable(finished).await,
+    }
     if let Some((tx, r)) = answer {
         let _ = tx.send(r);
     }
-    finished
 }
 
 /// The run as it may be stored and shown: every secret value (and its encodings) replaced by

@@ -3,6 +3,7 @@
 //! arrived during the previous one), so storing every step of every run does not cost a fsync
 //! each.
 
+use crate::databases::DbWrite;
 use crate::error::{Error, Result};
 use crate::store::{Engine, from_bytes, to_bytes};
 use chrono::{DateTime, Utc};
@@ -168,26 +169,6 @@ impl Ack {
     }
 }
 
-/// A database write of a running step, made in the writer's next commit (PRODUCT.md §4
-/// `database` step: `put` and `delete`).
-#[derive(Debug)]
-pub(crate) enum DbWrite {
-    Put {
-        automation: String,
-        mode: Mode,
-        database: String,
-        key: String,
-        value: Value,
-        now: DateTime<Utc>,
-    },
-    Delete {
-        automation: String,
-        mode: Mode,
-        database: String,
-        key: String,
-    },
-}
-
 enum Write {
     Put(Box<Run>, Option<Ack>),
     Flush(Ack),
@@ -311,8 +292,8 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
 }
 
 /// One transaction for the batch. Database writes are applied in the order they came, each
-/// with its own result: a write refused for what it asks (a bad name, a missing database) is
-/// refused alone, before it changed anything; a storage error fails the whole batch.
+/// with its own result (see [`crate::databases::apply_step_writes`]); a storage error fails the
+/// whole batch.
 fn commit(db: &Database, batch: &[Write]) -> (Result<()>, Vec<Result<bool>>) {
     let mut db_results = Vec::new();
     let result = (|| {
@@ -326,28 +307,12 @@ fn commit(db: &Database, batch: &[Write]) -> (Result<()>, Vec<Result<bool>>) {
         let mut w = db.begin_write()?;
         w.set_durability(Durability::Immediate)
             .map_err(|e| Error::Storage(e.to_string()))?;
-        for item in batch {
-            let Write::Db(write, _) = item else { continue };
-            let r = match write.as_ref() {
-                DbWrite::Put {
-                    automation,
-                    mode,
-                    database,
-                    key,
-                    value,
-                    now,
-                } => crate::databases::put_in(&w, automation, *mode, database, key, value, *now),
-                DbWrite::Delete {
-                    automation,
-                    mode,
-                    database,
-                    key,
-                } => crate::databases::delete_in(&w, automation, *mode, database, key),
-            };
-            match r {
-                Err(e @ Error::Storage(_)) => return Err(e),
-                r => db_results.push(r),
-            }
+        let writes = batch.iter().filter_map(|item| match item {
+            Write::Db(write, _) => Some(write.as_ref()),
+            _ => None,
+        });
+        if batch.iter().any(|item| matches!(item, Write::Db(..))) {
+            db_results = crate::databases::apply_step_writes(&w, writes)?;
         }
         if !last.is_empty() {
             let mut runs = w.open_table(RUNS)?;

@@ -2,12 +2,12 @@
 //! (attempts with exponential backoff) and `on_error`. Config fields are rendered first;
 //! which fields are templates is `model::is_rendered_field`.
 
-use crate::expr::Renderer;
+use crate::databases::DbWrite;
+use crate::expr::{JsonScope, Renderer, Scope};
 use crate::runner::Responded;
-use crate::runs::DbWrite;
 use crate::store::Engine;
 use model::{Document, Mode, Step, StepKind};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +25,101 @@ pub struct StepContext {
     pub mode: Mode,
     pub document: Arc<Document>,
     /// `{trigger, steps, secrets, env, now}` as the step's expressions see it.
-    pub scope: Value,
+    pub scope: StepScope,
+}
+
+/// A run's context as it grows (PRODUCT.md §3): the trigger input, the outputs of finished
+/// steps, the secrets and `env`, each converted for the expressions once (an output when its
+/// step finishes) rather than for every field a step renders.
+pub struct RunScope {
+    trigger: Arc<Value>,
+    steps: Arc<Map<String, Value>>,
+    secrets: Arc<BTreeMap<String, String>>,
+    env: Arc<Value>,
+    jinja_trigger: minijinja::Value,
+    jinja_steps: BTreeMap<String, minijinja::Value>,
+    jinja_secrets: minijinja::Value,
+    jinja_env: minijinja::Value,
+}
+
+impl RunScope {
+    pub fn new(trigger: Value, secrets: Arc<BTreeMap<String, String>>, env: Value) -> RunScope {
+        RunScope {
+            jinja_trigger: minijinja::Value::from_serialize(&trigger),
+            jinja_secrets: minijinja::Value::from_serialize(secrets.as_ref()),
+            jinja_env: minijinja::Value::from_serialize(&env),
+            jinja_steps: BTreeMap::new(),
+            trigger: Arc::new(trigger),
+            steps: Arc::new(Map::new()),
+            secrets,
+            env: Arc::new(env),
+        }
+    }
+
+    /// A finished step's output, visible to the steps that start after this.
+    pub fn insert_output(&mut self, name: &str, output: Value) {
+        self.jinja_steps
+            .insert(name.to_string(), minijinja::Value::from_serialize(&output));
+        Arc::make_mut(&mut self.steps).insert(name.to_string(), output);
+    }
+
+    /// What a step starting now sees.
+    pub fn for_step(&self, now: String) -> StepScope {
+        let jinja = minijinja::context! {
+            trigger => self.jinja_trigger.clone(),
+            steps => minijinja::Value::from_iter(
+                self.jinja_steps.iter().map(|(k, v)| (k.clone(), v.clone())),
+            ),
+            secrets => self.jinja_secrets.clone(),
+            env => self.jinja_env.clone(),
+            now => now.clone(),
+        };
+        StepScope {
+            trigger: self.trigger.clone(),
+            steps: self.steps.clone(),
+            secrets: self.secrets.clone(),
+            env: self.env.clone(),
+            now,
+            jinja,
+        }
+    }
+}
+
+/// One step's view of its run's context (see [`RunScope`]).
+pub struct StepScope {
+    pub trigger: Arc<Value>,
+    pub steps: Arc<Map<String, Value>>,
+    pub secrets: Arc<BTreeMap<String, String>>,
+    pub env: Arc<Value>,
+    pub now: String,
+    jinja: minijinja::Value,
+}
+
+impl StepScope {
+    /// For the renderer.
+    pub fn expr(&self) -> Scope<'_> {
+        Scope::new(self.jinja.clone(), self)
+    }
+}
+
+impl JsonScope for StepScope {
+    fn json(&self) -> std::borrow::Cow<'_, Value> {
+        let mut m = Map::new();
+        m.insert("trigger".into(), self.trigger.as_ref().clone());
+        m.insert("steps".into(), Value::Object(self.steps.as_ref().clone()));
+        m.insert(
+            "secrets".into(),
+            Value::Object(
+                self.secrets
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            ),
+        );
+        m.insert("env".into(), self.env.as_ref().clone());
+        m.insert("now".into(), Value::String(self.now.clone()));
+        std::borrow::Cow::Owned(Value::Object(m))
+    }
 }
 
 pub struct Outcome {
@@ -101,9 +195,10 @@ fn rendered(ctx: &StepContext, step: &Step, kind: Option<StepKind>) -> Result<Va
         return Ok(step.config.clone());
     };
     let mut out = serde_json::Map::new();
+    let scope = ctx.scope.expr();
     for (k, v) in obj {
         if model::is_rendered_field(kind, k) {
-            let r = ctx.renderer.render_value(v, &ctx.scope).map_err(|e| {
+            let r = ctx.renderer.render_in(v, &scope).map_err(|e| {
                 if e.path.is_empty() {
                     format!("{k}: {}", e.message)
                 } else if e.path.starts_with('[') {
@@ -147,7 +242,7 @@ async fn attempt(
                 .and_then(Value::as_str)
                 .unwrap_or("false");
             ctx.renderer
-                .eval_condition(condition, &ctx.scope)
+                .eval_condition_in(condition, &ctx.scope.expr())
                 .map(|b| json!({ "result": b }))
                 .map_err(|e| format!("condition: {}", e.message))
         }
@@ -198,55 +293,47 @@ async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
     let op = text("op");
     let db = text("database");
     let key = text("key");
-    let prefix = text("prefix");
-    let limit = u64_of(input.get("limit")).unwrap_or(100) as usize;
     let value = input.get("value").cloned().unwrap_or(Value::Null);
     // A vault secret is never stored in clear, not even where a composer writes it.
-    let secrets: std::collections::BTreeMap<String, String> = ctx
-        .scope
-        .get("secrets")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), text_of(v))).collect())
-        .unwrap_or_default();
+    let secrets = ctx.scope.secrets.as_ref();
     let (key, value) = if secrets.is_empty() {
         (key, value)
     } else {
         (
-            crate::vault::redact(&key, &secrets),
-            crate::vault::redact_json(&value, &secrets),
+            crate::vault::redact(&key, secrets),
+            crate::vault::redact_json(&value, secrets),
         )
     };
     let (automation, mode) = (ctx.automation.clone(), ctx.mode);
     // Writes ride the run writer's next commit (shared with the run records, no thread held).
-    match op.as_str() {
-        "put" => {
-            let write = DbWrite::Put {
-                automation,
-                mode,
-                database: db,
-                key,
-                value: value.clone(),
-                now: ctx.engine.now(),
-            };
-            return match ctx.engine.runs().db_write(write).await {
-                Ok(_) => Ok(value),
-                Err(e) => Err(e.to_string()),
-            };
+    let write = match op.as_str() {
+        "put" => DbWrite::put(automation, mode, db, key, &value, ctx.engine.now()),
+        "delete" => DbWrite::delete(automation, mode, db, key),
+        _ => {
+            let prefix = text("prefix");
+            let limit = u64_of(input.get("limit")).unwrap_or(100) as usize;
+            return read_database(ctx, op, db, key, prefix, limit).await;
         }
-        "delete" => {
-            let write = DbWrite::Delete {
-                automation,
-                mode,
-                database: db,
-                key,
-            };
-            return match ctx.engine.runs().db_write(write).await {
-                Ok(deleted) => Ok(json!({ "deleted": deleted })),
-                Err(e) => Err(e.to_string()),
-            };
-        }
-        _ => {}
+    };
+    let write = write.map_err(|e| e.to_string())?;
+    let is_put = matches!(write, DbWrite::Put { .. });
+    match ctx.engine.runs().db_write(write).await {
+        Ok(_) if is_put => Ok(value),
+        Ok(deleted) => Ok(json!({ "deleted": deleted })),
+        Err(e) => Err(e.to_string()),
     }
+}
+
+/// `get`, `count` and `list` read a snapshot on a blocking thread.
+async fn read_database(
+    ctx: &StepContext,
+    op: String,
+    db: String,
+    key: String,
+    prefix: String,
+    limit: usize,
+) -> Result<Value, String> {
+    let (automation, mode) = (ctx.automation.clone(), ctx.mode);
     let engine = ctx.engine.clone();
     let done = tokio::task::spawn_blocking(move || -> crate::Result<Value> {
         Ok(match op.as_str() {
@@ -286,9 +373,9 @@ async fn code(
         .unwrap_or("")
         .to_string();
     let input = json!({
-        "trigger": ctx.scope.get("trigger"),
-        "steps": ctx.scope.get("steps"),
-        "env": ctx.scope.get("env"),
+        "trigger": ctx.scope.trigger.as_ref(),
+        "steps": ctx.scope.steps.as_ref(),
+        "env": ctx.scope.env.as_ref(),
     });
     let mut limits = crate::sandbox::CodeLimits::default();
     limits.timeout = limits.timeout.min(Duration::from_millis(timeout_ms));

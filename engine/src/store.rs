@@ -13,6 +13,10 @@ use std::sync::Arc;
 pub(crate) const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const FORMAT_KEY: &str = "slipway.format";
 const FORMAT_VALUE: &str = "1";
+/// redb's page cache. Its default (1 GiB) lets a busy server grow towards a gigabyte, and every
+/// page it adds is fresh memory the kernel must zero; a bounded cache reuses its memory. The hot
+/// pages (latest runs, drafts, live documents, database records in use) fit easily.
+const CACHE_BYTES: usize = 64 << 20;
 
 #[derive(Clone)]
 pub struct Engine {
@@ -47,7 +51,7 @@ impl Engine {
 
     pub fn open_with_clock(path: &Path, clock: Clock) -> Result<Engine> {
         let shown = path.display().to_string();
-        let db = match Database::create(path) {
+        let db = match Database::builder().set_cache_size(CACHE_BYTES).create(path) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(Error::AlreadyOpen(shown)),
             // redb reports a wrong magic number as InvalidData.
