@@ -445,6 +445,7 @@ async fn execute(
         "run_id": run.id,
     });
     let mut scope = steps::RunScope::new(run.input.clone(), secrets.clone(), env);
+    let wrote = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks: JoinSet<(String, steps::Outcome)> = JoinSet::new();
     let mut failure: Option<String> = None;
     // A respond step's answer, waiting for the run's state to be committed.
@@ -503,6 +504,7 @@ async fn execute(
                         mode: run.mode,
                         document: document.clone(),
                         scope: scope.for_step(engine.now().to_rfc3339()),
+                        wrote: wrote.clone(),
                     };
                     let step = step.clone();
                     tasks.spawn(async move {

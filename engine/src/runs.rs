@@ -172,9 +172,13 @@ impl Ack {
 enum Write {
     Put(Box<Run>, Option<Ack>),
     Flush(Ack),
-    /// Answered with the write's own result (`put`: whether the key was new; `delete`: whether
-    /// there was a record) once it is committed.
-    Db(Box<DbWrite>, tokio::sync::oneshot::Sender<Result<bool>>),
+    /// Answered, when asked, with the write's own result (`put`: whether the key was new;
+    /// `delete`: whether there was a record) as soon as it is made in the batch's transaction,
+    /// before the commit: the run's next durable record shares that commit or a later one.
+    Db(
+        Box<DbWrite>,
+        Option<tokio::sync::oneshot::Sender<Result<bool>>>,
+    ),
 }
 
 /// The single writer of run records and of the database writes of steps: everything that
@@ -244,10 +248,24 @@ impl RunWriter {
         done.await.map_err(|_| stopped())?
     }
 
-    /// Makes a step's database write in the next commit; answers once it is committed.
+    /// Makes a step's database write in the next commit and answers with its result once it is
+    /// made (not yet committed; see [`Write::Db`]).
     pub async fn db_write(&self, write: DbWrite) -> Result<bool> {
         let (ack, done) = tokio::sync::oneshot::channel();
-        self.send(Write::Db(Box::new(write), ack))?;
+        self.send(Write::Db(Box::new(write), Some(ack)))?;
+        done.await.map_err(|_| stopped())?
+    }
+
+    /// Queues a step's database write for the next commit without waiting for it. Whatever the
+    /// same run queues after it (its records, a flush) is committed with it or later.
+    pub fn db_write_queued(&self, write: DbWrite) -> Result<()> {
+        self.send(Write::Db(Box::new(write), None))
+    }
+
+    /// Waits, without blocking a thread, until everything queued so far is committed.
+    pub async fn flush_async(&self) -> Result<()> {
+        let (ack, done) = tokio::sync::oneshot::channel();
+        self.send(Write::Flush(Ack::Task(ack)))?;
         done.await.map_err(|_| stopped())?
     }
 
@@ -269,8 +287,7 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
         {
             batch.push(w);
         }
-        let (result, db_results) = commit(&db, &batch);
-        let mut db_results = db_results.into_iter();
+        let result = commit(&db, &mut batch);
         for w in batch {
             let outcome = || match &result {
                 Ok(()) => Ok(()),
@@ -278,11 +295,11 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
             };
             match w {
                 Write::Put(_, Some(ack)) | Write::Flush(ack) => ack.send(outcome()),
-                Write::Put(_, None) => {}
-                Write::Db(_, ack) => {
-                    let own = db_results.next().unwrap_or(Ok(false));
-                    let _ = ack.send(outcome().and(own));
+                // Database writes not answered yet failed with the batch.
+                Write::Db(_, Some(ack)) => {
+                    let _ = ack.send(outcome().map(|()| false));
                 }
+                Write::Put(_, None) | Write::Db(_, None) => {}
             }
         }
         if let Err(e) = result {
@@ -294,48 +311,59 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
 /// One transaction for the batch. Database writes are applied in the order they came, each
 /// with its own result (see [`crate::databases::apply_step_writes`]); a storage error fails the
 /// whole batch.
-fn commit(db: &Database, batch: &[Write]) -> (Result<()>, Vec<Result<bool>>) {
-    let mut db_results = Vec::new();
-    let result = (|| {
-        // Several states of one run in one batch: only the last one needs writing.
-        let mut last: std::collections::HashMap<&str, &Run> = std::collections::HashMap::new();
-        for item in batch {
-            if let Write::Put(run, _) = item {
-                last.insert(run.id.as_str(), run.as_ref());
-            }
-        }
-        let mut w = db.begin_write()?;
-        w.set_durability(Durability::Immediate)
-            .map_err(|e| Error::Storage(e.to_string()))?;
+fn commit(db: &Database, batch: &mut [Write]) -> Result<()> {
+    let mut w = db.begin_write()?;
+    w.set_durability(Durability::Immediate)
+        .map_err(|e| Error::Storage(e.to_string()))?;
+    if batch.iter().any(|item| matches!(item, Write::Db(..))) {
         let writes = batch.iter().filter_map(|item| match item {
             Write::Db(write, _) => Some(write.as_ref()),
             _ => None,
         });
-        if batch.iter().any(|item| matches!(item, Write::Db(..))) {
-            db_results = crate::databases::apply_step_writes(&w, writes)?;
-        }
-        if !last.is_empty() {
-            let mut runs = w.open_table(RUNS)?;
-            let mut index = w.open_table(RUN_INDEX)?;
-            let mut active = w.open_table(ACTIVE_RUNS)?;
-            for run in last.values() {
-                runs.insert(run.id.as_str(), to_bytes(run)?.as_slice())?;
-                let entry = to_bytes(&(run.composer.as_str(), run.status))?;
-                index.insert(
-                    (run.automation.as_str(), run.mode.as_str(), run.id.as_str()),
-                    entry.as_slice(),
-                )?;
-                if run.status.is_finished() {
-                    active.remove(run.id.as_str())?;
-                } else {
-                    active.insert(run.id.as_str(), [].as_slice())?;
+        let results = crate::databases::apply_step_writes(&w, writes)?;
+        let acks = batch.iter_mut().filter_map(|item| match item {
+            Write::Db(write, ack) => Some((write, ack)),
+            _ => None,
+        });
+        for ((write, ack), result) in acks.zip(results) {
+            match (ack.take(), result) {
+                (Some(ack), result) => {
+                    let _ = ack.send(result);
                 }
+                (None, Err(e)) => {
+                    tracing::warn!(write = ?write, "a database write of a step failed: {e}")
+                }
+                (None, Ok(_)) => {}
             }
         }
-        w.commit()?;
-        Ok(())
-    })();
-    (result, db_results)
+    }
+    // Several states of one run in one batch: only the last one needs writing.
+    let mut last: std::collections::HashMap<&str, &Run> = std::collections::HashMap::new();
+    for item in batch.iter() {
+        if let Write::Put(run, _) = item {
+            last.insert(run.id.as_str(), run.as_ref());
+        }
+    }
+    if !last.is_empty() {
+        let mut runs = w.open_table(RUNS)?;
+        let mut index = w.open_table(RUN_INDEX)?;
+        let mut active = w.open_table(ACTIVE_RUNS)?;
+        for run in last.values() {
+            runs.insert(run.id.as_str(), to_bytes(run)?.as_slice())?;
+            let entry = to_bytes(&(run.composer.as_str(), run.status))?;
+            index.insert(
+                (run.automation.as_str(), run.mode.as_str(), run.id.as_str()),
+                entry.as_slice(),
+            )?;
+            if run.status.is_finished() {
+                active.remove(run.id.as_str())?;
+            } else {
+                active.insert(run.id.as_str(), [].as_slice())?;
+            }
+        }
+    }
+    w.commit()?;
+    Ok(())
 }
 
 impl Engine {

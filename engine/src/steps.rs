@@ -26,6 +26,9 @@ pub struct StepContext {
     pub document: Arc<Document>,
     /// `{trigger, steps, secrets, env, now}` as the step's expressions see it.
     pub scope: StepScope,
+    /// Set once a step of this run queued a database write: its database reads then wait for
+    /// that write's commit first, so a run reads what it wrote.
+    pub wrote: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A run's context as it grows (PRODUCT.md §3): the trigger input, the outputs of finished
@@ -316,9 +319,17 @@ async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
         }
     };
     let write = write.map_err(|e| e.to_string())?;
-    let is_put = matches!(write, DbWrite::Put { .. });
+    ctx.wrote.store(true, std::sync::atomic::Ordering::Release);
+    if matches!(write, DbWrite::Put { .. }) {
+        // Checked already; nothing of its outcome is needed to go on, and the run's final
+        // record is committed with it or after it.
+        ctx.engine
+            .runs()
+            .db_write_queued(write)
+            .map_err(|e| e.to_string())?;
+        return Ok(value);
+    }
     match ctx.engine.runs().db_write(write).await {
-        Ok(_) if is_put => Ok(value),
         Ok(deleted) => Ok(json!({ "deleted": deleted })),
         Err(e) => Err(e.to_string()),
     }
@@ -334,6 +345,13 @@ async fn read_database(
     limit: usize,
 ) -> Result<Value, String> {
     let (automation, mode) = (ctx.automation.clone(), ctx.mode);
+    if ctx.wrote.load(std::sync::atomic::Ordering::Acquire) {
+        ctx.engine
+            .runs()
+            .flush_async()
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let engine = ctx.engine.clone();
     let done = tokio::task::spawn_blocking(move || -> crate::Result<Value> {
         Ok(match op.as_str() {

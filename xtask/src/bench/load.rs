@@ -1,7 +1,8 @@
 //! Webhook load (PRODUCT.md §13): the orders composer (webhook → transform → database put →
 //! respond) deployed to Live, driven through the LIVE webhook `/hooks/{a}/{c}` over keep-alive
-//! connections from std threads (live secrets and databases, the deployment's document). Then the runs that piled up serve the start-up budgets with 100k stored runs (restart on the
-//! same data dir: time to ready, idle RSS) and the run list page.
+//! connections from one event-driven thread ([`super::driver`]; live secrets and databases, the
+//! deployment's document). Then the runs that piled up serve the start-up budgets with 100k
+//! stored runs (restart on the same data dir: time to ready, idle RSS) and the run list page.
 //!
 //! Fixed rate is open loop: every request has an intended send time on a global schedule and its
 //! latency counts from that time, so a stalled server cannot hide its backlog (no coordinated
@@ -9,13 +10,13 @@
 //! is answered.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
 use super::api::{self, Api};
+use super::driver::{Answer, Pace, Report, Target, drive};
 use super::startup::{IDLE_RSS_BUDGET, READY_BUDGET};
 use super::{POLL_EVERY, READY_TIMEOUT, Row, STOP_GRACE, Scratch, millis, number, percentile};
 use crate::http::Client;
@@ -48,7 +49,7 @@ const LIST_BUDGET: Duration = Duration::from_millis(50);
 const SLOTS: [(&str, &str); 6] = [
     ("live webhook at 2,000 req/s: p99", "≤ 10.0 ms"),
     ("live webhook at saturation: runs/s", "≥ 10,000 runs/s"),
-    ("runs stored after the load (newest page)", "all succeeded"),
+    ("runs stored after the load (newest page)", "all stored"),
     ("ready with 100k stored runs", "≤ 300 ms"),
     (
         "idle RSS 2 s after ready with 100k stored runs",
@@ -126,8 +127,9 @@ fn measure(exe: &std::path::Path, slots: &mut [Option<Row>; 6]) -> Result<()> {
             short = "; the fill stopped at 120 s";
         }
     }
-    slots[2] =
-        Some(stored_row(&mut api).unwrap_or_else(|e| Row::failed(SLOTS[2].0, SLOTS[2].1, &e)));
+    slots[2] = Some(
+        stored_row(&mut api, stored).unwrap_or_else(|e| Row::failed(SLOTS[2].0, SLOTS[2].1, &e)),
+    );
     drop(api);
     server.stop(STOP_GRACE)?;
 
@@ -206,37 +208,6 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn merge(&mut self, other: Outcome) {
-        self.ok += other.ok;
-        self.errors += other.errors;
-        self.unsent += other.unsent;
-        if self.first_error.is_none() {
-            self.first_error = other.first_error;
-        }
-        self.latencies.extend(other.latencies);
-    }
-
-    /// Sends one order; `sent_at` is when its latency starts. Returns whether it succeeded.
-    fn order(&mut self, client: &mut Client, id: &str, sent_at: Instant) -> bool {
-        let answer = client.post(WEBHOOK, "application/json", &order_body(id));
-        let error = match answer {
-            Ok(r) if (200..300).contains(&r.status) => {
-                self.ok += 1;
-                self.latencies.push(sent_at.elapsed());
-                return true;
-            }
-            Ok(r) => format!(
-                "HTTP {}: {}",
-                r.status,
-                r.text().chars().take(200).collect::<String>()
-            ),
-            Err(e) => e.to_string(),
-        };
-        self.errors += 1;
-        self.first_error.get_or_insert(error);
-        false
-    }
-
     fn quantile(&self, p: f64) -> Duration {
         percentile(&self.latencies, p).unwrap_or_default()
     }
@@ -268,6 +239,34 @@ impl Outcome {
         if let Some(e) = &self.first_error {
             println!("bench: {phase}: first error: {e}");
         }
+    }
+}
+
+impl Report for Outcome {
+    fn answered(&mut self, answer: Result<Answer<'_>, String>, latency: Duration) -> bool {
+        let error = match answer {
+            Ok(a) if (200..300).contains(&a.status) => {
+                self.ok += 1;
+                self.latencies.push(latency);
+                return true;
+            }
+            Ok(a) => format!(
+                "HTTP {}: {}",
+                a.status,
+                String::from_utf8_lossy(a.body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            ),
+            Err(e) => e,
+        };
+        self.errors += 1;
+        self.first_error.get_or_insert(error);
+        false
+    }
+
+    fn unsent(&mut self, n: u64) {
+        self.unsent += n;
     }
 }
 
@@ -319,52 +318,44 @@ fn cpu_time(pid: &str) -> Option<Duration> {
     (hz > 0).then(|| Duration::from_secs_f64(ticks as f64 / hz as f64))
 }
 
+fn target(addr: SocketAddr, conns: usize) -> Target<'static> {
+    Target {
+        addr,
+        conns,
+        path: WEBHOOK,
+        timeout: REQUEST_TIMEOUT,
+        max_errors_in_a_row: MAX_ERRORS_IN_A_ROW,
+    }
+}
+
+fn run_phase(addr: SocketAddr, conns: usize, pace: Pace, tag: &str) -> Outcome {
+    let mut outcome = Outcome::default();
+    let body = |n: u64| order_body(&format!("{tag}-{n}"));
+    match drive(&target(addr, conns), pace, body, &mut outcome) {
+        Ok(elapsed) => outcome.elapsed = elapsed,
+        Err(e) => {
+            outcome.errors += 1;
+            outcome
+                .first_error
+                .get_or_insert(format!("the load driver failed: {e}"));
+        }
+    }
+    outcome.latencies.sort();
+    outcome
+}
+
 /// `rate` requests per second for `duration`, spread over `conns` connections: request k is due
 /// at start + k / rate and goes on connection k mod conns. Latency counts from the due time.
 fn fixed_rate(addr: SocketAddr, rate: u64, duration: Duration, conns: usize) -> Outcome {
-    let total = rate * duration.as_secs();
-    let due = |start: Instant, k: u64| start + Duration::from_nanos(k * 1_000_000_000 / rate);
-    // A moment for the threads to start before the first request is due.
+    // A moment to connect before the first request is due.
     let start = Instant::now() + Duration::from_millis(200);
-    let give_up = start + duration + RATE_OVERRUN;
-    let mut outcome = thread::scope(|s| {
-        let handles: Vec<_> = (0..conns as u64)
-            .map(|c| {
-                s.spawn(move || {
-                    let mut out = Outcome::default();
-                    let mut client = Client::new(addr, REQUEST_TIMEOUT);
-                    let mut in_a_row = 0;
-                    let mut k = c;
-                    while k < total {
-                        let at = due(start, k);
-                        let now = Instant::now();
-                        if now > give_up || in_a_row >= MAX_ERRORS_IN_A_ROW {
-                            out.unsent += (total - k).div_ceil(conns as u64);
-                            break;
-                        }
-                        if at > now {
-                            thread::sleep(at - now);
-                        }
-                        if out.order(&mut client, &format!("rate-{k}"), at) {
-                            in_a_row = 0;
-                        } else {
-                            in_a_row += 1;
-                        }
-                        k += conns as u64;
-                    }
-                    out
-                })
-            })
-            .collect();
-        let mut all = Outcome::default();
-        for h in handles {
-            all.merge(h.join().unwrap_or_default());
-        }
-        all
-    });
-    outcome.elapsed = start.elapsed();
-    outcome.latencies.sort();
-    outcome
+    let pace = Pace::Open {
+        rate,
+        total: rate * duration.as_secs(),
+        start,
+        give_up: start + duration + RATE_OVERRUN,
+    };
+    run_phase(addr, conns, pace, "rate")
 }
 
 /// As many requests as `conns` connections get answered, for `limit` or until `enough` succeeded.
@@ -375,48 +366,7 @@ fn saturate(
     enough: Option<u64>,
     tag: &str,
 ) -> Outcome {
-    let succeeded = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
-    let start = Instant::now();
-    let mut outcome = thread::scope(|s| {
-        let handles: Vec<_> = (0..conns)
-            .map(|c| {
-                let (succeeded, stop) = (&succeeded, &stop);
-                s.spawn(move || {
-                    let mut out = Outcome::default();
-                    let mut client = Client::new(addr, REQUEST_TIMEOUT);
-                    let mut in_a_row = 0;
-                    let mut seq = 0u64;
-                    while !stop.load(Ordering::Relaxed)
-                        && start.elapsed() < limit
-                        && in_a_row < MAX_ERRORS_IN_A_ROW
-                    {
-                        seq += 1;
-                        let id = format!("{tag}-{c}-{seq}");
-                        if out.order(&mut client, &id, Instant::now()) {
-                            in_a_row = 0;
-                            let n = succeeded.fetch_add(1, Ordering::Relaxed) + 1;
-                            if enough.is_some_and(|enough| n >= enough) {
-                                stop.store(true, Ordering::Relaxed);
-                            }
-                        } else {
-                            in_a_row += 1;
-                            thread::sleep(Duration::from_millis(10));
-                        }
-                    }
-                    out
-                })
-            })
-            .collect();
-        let mut all = Outcome::default();
-        for h in handles {
-            all.merge(h.join().unwrap_or_default());
-        }
-        all
-    });
-    outcome.elapsed = start.elapsed();
-    outcome.latencies.sort();
-    outcome
+    run_phase(addr, conns, Pace::Closed { limit, enough }, tag)
 }
 
 fn rate_row(o: &Outcome) -> Row {
@@ -455,8 +405,10 @@ fn saturation_row(o: &Outcome) -> Row {
     Row::at_least(what, per_s.round(), SATURATION_BUDGET, "runs/s")
 }
 
-/// The newest page of runs must be all `succeeded` (runs still finishing get a moment).
-fn stored_row(api: &mut Api) -> Result<Row> {
+/// The newest page of runs must be all `succeeded` (runs still finishing get a moment), and the
+/// live database must hold one record per answered request (each put a key of its own): what
+/// was answered was stored.
+fn stored_row(api: &mut Api, answered: u64) -> Result<Row> {
     let path = format!("/api/v1/automations/{SLUG}/runs?mode=live&limit={PAGE}");
     let started = Instant::now();
     loop {
@@ -465,9 +417,19 @@ fn stored_row(api: &mut Api) -> Result<Row> {
             .as_array()
             .with_context(|| format!("GET {path}: no items in {page}"))?;
         let succeeded = items.iter().filter(|r| r["status"] == "succeeded").count();
-        let done = items.len() == PAGE && succeeded == PAGE;
+        let dbs = api.get_json(&format!("/api/v1/automations/{SLUG}/databases/live"))?;
+        let records = dbs["items"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["name"] == "orders"))
+            .and_then(|d| d["count"].as_u64())
+            .unwrap_or(0);
+        let done = items.len() == PAGE && succeeded == PAGE && records == answered;
         if done || started.elapsed() > STORED_CHECK_LIMIT {
-            let mut figure = format!("{succeeded}/{PAGE} succeeded");
+            let mut figure = format!(
+                "{succeeded}/{PAGE} succeeded; {} records for {} answers",
+                number(records as f64),
+                number(answered as f64)
+            );
             if !done {
                 let other: Vec<String> = items
                     .iter()
@@ -482,7 +444,9 @@ fn stored_row(api: &mut Api) -> Result<Row> {
                 ));
             }
             return Ok(Row {
-                what: format!("runs stored after the load (newest page of {PAGE}, GET runs)"),
+                what: format!(
+                    "runs stored after the load (newest page of {PAGE}; database records)"
+                ),
                 figure,
                 budget: SLOTS[2].1.into(),
                 ok: Some(done),

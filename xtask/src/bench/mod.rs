@@ -3,6 +3,7 @@
 //! a line in `bench`. A group never aborts the others: what it could not measure is a row too.
 
 mod api;
+mod driver;
 mod editor;
 mod load;
 mod size;
