@@ -222,23 +222,9 @@ pub fn drive(
             }
             if event.is_writable() && !conn.connected {
                 let stream = conn.stream.as_ref().expect("checked above");
-                match stream.take_error() {
-                    Ok(Some(e)) | Err(e) => {
-                        fail(
-                            conn,
-                            &mut poll,
-                            format!("connect: {e}"),
-                            target,
-                            report,
-                            now,
-                        );
-                        continue;
-                    }
-                    Ok(None) => {}
-                }
-                match stream.peer_addr() {
-                    Ok(_) => conn.connected = true,
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => continue,
+                match finished_connecting(stream) {
+                    Ok(true) => conn.connected = true,
+                    Ok(false) => continue,
                     Err(e) => {
                         fail(
                             conn,
@@ -315,6 +301,18 @@ pub fn drive(
         }
     }
     Ok(last_answer.saturating_duration_since(started))
+}
+
+/// Whether a connection being opened is open now (`Ok(false)`: not yet).
+fn finished_connecting(stream: &TcpStream) -> io::Result<bool> {
+    if let Some(e) = stream.take_error()? {
+        return Err(e);
+    }
+    match stream.peer_addr() {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 fn request(path: &str, host: &str, body: &[u8]) -> Vec<u8> {
