@@ -402,6 +402,8 @@ pub(crate) fn apply_step_writes<'a>(
             }
         }
         let Some((m, changed)) = metas.get_mut(&id) else {
+            // Unreachable (the entry was just made), but every write must have its result.
+            results.push(Err(missing(database, mode)));
             continue;
         };
         match write {

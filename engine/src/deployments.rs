@@ -38,6 +38,23 @@ pub struct Deployment {
     pub rollback_of: Option<u64>,
 }
 
+/// The latest deployment of each automation in memory (see [`Engine::live`]).
+#[derive(Default)]
+pub(crate) struct LiveCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, Arc<LiveConfig>>>,
+    /// Counts the entries dropped.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl LiveCache {
+    fn entries(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<LiveConfig>>> {
+        // The map is consistent whatever a panicking holder did: entries are whole values.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// What to copy along with the document.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct DeployRequest {
@@ -323,14 +340,16 @@ impl Engine {
 
     /// What Live runs: the latest deployment and its document; `None` before the first deploy.
     /// Kept in memory per automation: every change of the latest deployment goes through this
-    /// engine, which drops the entry after committing ([`Engine::forget_live`]). A miss reads
-    /// under the cache's lock, so an entry read just before a deploy committed is inserted
-    /// before that deploy drops it, never after.
+    /// engine, which drops the entry after committing ([`Engine::forget_live`]). What a miss read
+    /// is kept only if no such drop happened meanwhile (the cache's generation is unchanged), so
+    /// an entry read just before a deploy committed is never kept after it.
     pub fn live(&self, automation: &str) -> Result<Option<Arc<LiveConfig>>> {
-        let mut cache = self.inner.live_cache.lock().unwrap();
-        if let Some(cached) = cache.get(automation) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let cache = &self.inner.live_cache;
+        if let Some(cached) = cache.entries().get(automation) {
             return Ok(Some(cached.clone()));
         }
+        let generation = cache.generation.load(SeqCst);
         let Some(latest) = self.latest_deployment(automation)? else {
             return Ok(None);
         };
@@ -339,13 +358,21 @@ impl Engine {
             deployment: latest,
             document: Arc::new(document),
         });
-        cache.insert(automation.to_string(), config.clone());
+        let mut entries = cache.entries();
+        if cache.generation.load(SeqCst) == generation {
+            entries.insert(automation.to_string(), config.clone());
+        }
         Ok(Some(config))
     }
 
     /// After a commit that changed `automation`'s latest deployment (or removed it).
     pub(crate) fn forget_live(&self, automation: &str) {
-        self.inner.live_cache.lock().unwrap().remove(automation);
+        let cache = &self.inner.live_cache;
+        let mut entries = cache.entries();
+        cache
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        entries.remove(automation);
     }
 
     /// Like [`Engine::live`], with a clear error before the first deploy.

@@ -17,6 +17,7 @@ fn client() -> &'static reqwest::Client {
 }
 
 pub async fn call(ctx: &StepContext, input: &Value) -> Result<Value, String> {
+    ctx.writes_committed().await?;
     let method = input
         .get("method")
         .and_then(Value::as_str)

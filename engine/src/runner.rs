@@ -1,7 +1,8 @@
 //! The runner: executes a composer's graph from its trigger (PRODUCT.md §4, §7). Independent
 //! paths run concurrently; a step runs when every step linked into it has finished or been
 //! skipped and at least one of them ran; a branch skips the other port's side. Per-step
-//! timeouts, retries with backoff and `on_error`. Every change of state is recorded.
+//! timeouts, retries with backoff and `on_error`. Every change of state is broadcast and
+//! stored (see [`Progress`] for when intermediate states reach the disk).
 
 use crate::error::{Error, Result};
 use crate::runs::{Run, RunSource, RunStatus, StepRun, StepStatus};
@@ -59,16 +60,24 @@ impl Engine {
         if durable {
             self.runs().put(run.clone(), true)?;
         }
-        Ok(self.launch(run, composer, document))
+        Ok(self.launch(run, composer, document, durable))
     }
 
     /// [`Engine::start_run`] for async callers: waits for the commit without holding a thread.
+    /// Queuing and starting happen on a task of their own, so a caller that goes away meanwhile
+    /// (a webhook client hanging up) cannot leave a run queued but never started.
     pub async fn start_run_async(&self, req: RunRequest) -> Result<RunHandle> {
         let (run, composer, document, durable) = self.queued_run(req)?;
-        if durable {
-            self.runs().put_durable(run.clone()).await?;
+        if !durable {
+            return Ok(self.launch(run, composer, document, false));
         }
-        Ok(self.launch(run, composer, document))
+        let engine = self.clone();
+        tokio::spawn(async move {
+            engine.runs().put_durable(Arc::new(run.clone())).await?;
+            Ok(engine.launch(run, composer, document, true))
+        })
+        .await
+        .map_err(|e| Error::Storage(format!("the run could not be started: {e}")))?
     }
 
     /// The queued record of a new run, its composer and document, and whether the queued state
@@ -128,7 +137,15 @@ impl Engine {
         Ok((run, composer, req.document, durable))
     }
 
-    fn launch(&self, run: Run, composer: Composer, document: Arc<Document>) -> RunHandle {
+    /// Starts `run`; `queued_on_disk` says whether its queued state was stored (then its running
+    /// state is stored at once too, so a crash finds it interrupted rather than queued again).
+    fn launch(
+        &self,
+        run: Run,
+        composer: Composer,
+        document: Arc<Document>,
+        queued_on_disk: bool,
+    ) -> RunHandle {
         let (respond_tx, responded) = oneshot::channel();
         let (done_tx, finished) = oneshot::channel();
         let id = run.id.clone();
@@ -138,6 +155,7 @@ impl Engine {
             run,
             composer,
             document,
+            queued_on_disk,
             respond_tx,
             Some(done_tx),
         ));
@@ -319,7 +337,7 @@ impl Engine {
             };
             let (tx, _) = oneshot::channel();
             let engine = self.clone();
-            tokio::spawn(execute(engine, run, composer, document, tx, None));
+            tokio::spawn(execute(engine, run, composer, document, true, tx, None));
         }
         Ok(n)
     }
@@ -332,22 +350,25 @@ impl Engine {
         }
     }
 
-    /// Stores `run` and waits for the commit (without holding a thread), then tells listeners.
+    /// Stores `run` and waits for the commit (without holding a thread), then tells listeners —
+    /// whoever listens by then: a listener that subscribed during the commit read the stored
+    /// run before it and must hear of this state.
     async fn record_durable(&self, run: Run) {
-        let event = (self.inner.run_events.receiver_count() > 0).then(|| Arc::new(run.clone()));
-        if let Err(e) = self.runs().put_durable(run).await {
-            tracing::error!("cannot store a run: {e}");
+        let run = Arc::new(run);
+        if let Err(e) = self.runs().put_durable(run.clone()).await {
+            tracing::error!(run = %run.id, "cannot store the run: {e}");
         }
-        if let Some(event) = event {
-            let _ = self.inner.run_events.send(event);
+        if self.inner.run_events.receiver_count() > 0 {
+            let _ = self.inner.run_events.send(run);
         }
     }
 
     /// Queues `run` for the next commit and tells listeners.
     fn record(&self, run: Run) {
         let event = (self.inner.run_events.receiver_count() > 0).then(|| Arc::new(run.clone()));
+        let id = run.id.clone();
         if let Err(e) = self.runs().put(run, false) {
-            tracing::error!("cannot store a run: {e}");
+            tracing::error!(run = %id, "cannot store the run: {e}");
         }
         if let Some(event) = event {
             let _ = self.inner.run_events.send(event);
@@ -355,10 +376,13 @@ impl Engine {
     }
 }
 
-/// A run's progress records. Most runs end within a few milliseconds; writing each of their
-/// intermediate states would cost the run writer more than the run itself. So during the first
-/// [`PROGRESS_DELAY`] states are only broadcast; a run still going after that is written as it
-/// is then and at every change after. The final state is always written, durably.
+/// A run's progress records. A run whose caller waits for its answer (a webhook with a `respond`
+/// step) has nothing on disk until it answers, and most end within a few milliseconds: writing
+/// each of their intermediate states would cost the run writer more than the run itself. So for
+/// such a run, during the first [`PROGRESS_DELAY`], states are only broadcast; one still going
+/// after that is written as it is then and at every change after. A run whose queued state is on
+/// disk has every state written (after a crash it is found interrupted, not started again). The
+/// final state is always written, durably.
 const PROGRESS_DELAY: std::time::Duration = std::time::Duration::from_millis(20);
 
 struct Progress {
@@ -368,9 +392,14 @@ struct Progress {
 }
 
 impl Progress {
-    fn new() -> Progress {
+    fn new(quiet_start: bool) -> Progress {
+        let now = tokio::time::Instant::now();
         Progress {
-            quiet_until: tokio::time::Instant::now() + PROGRESS_DELAY,
+            quiet_until: if quiet_start {
+                now + PROGRESS_DELAY
+            } else {
+                now
+            },
             unwritten: false,
         }
     }
@@ -409,6 +438,7 @@ async fn execute(
     mut run: Run,
     composer: Composer,
     document: Arc<Document>,
+    queued_on_disk: bool,
     respond_tx: oneshot::Sender<Responded>,
     done_tx: Option<oneshot::Sender<Run>>,
 ) {
@@ -429,7 +459,7 @@ async fn execute(
         }
     };
     run.status = RunStatus::Running;
-    let mut progress = Progress::new();
+    let mut progress = Progress::new(!queued_on_disk);
     progress.note(&engine, || redacted(&run, &secrets));
     let renderer = engine.inner.renderer.clone();
     let mut status: HashMap<String, StepStatus> = composer

@@ -234,25 +234,41 @@ async fn database_writes_of_many_runs_share_commits_and_a_bad_one_fails_alone() 
 }
 
 #[tokio::test]
-async fn a_long_run_is_stored_as_running_while_its_step_is_busy() {
+async fn runs_are_stored_as_running_while_a_step_is_busy() {
     let e = engine_with(composer(
-        json!([{"name": "wait", "kind": "delay", "config": {"ms": 600}}]),
-        json!([{"from": "trigger", "to": "wait"}]),
+        json!([{"name": "wait", "kind": "delay", "config": {"ms": 600}},
+               {"name": "reply", "kind": "respond", "config": {"status": 200, "body": "ok"}}]),
+        json!([{"from": "trigger", "to": "wait"}, {"from": "wait", "to": "reply"}]),
     ));
-    let h = e
+    // A run queued on disk is stored as running at once (a crash finds it interrupted).
+    let manual = e
         .start_composer_run("orders", "c", Mode::Test, RunSource::Manual, None)
         .unwrap();
-    // Well past the quiet start, while the delay still runs: the stored record says so.
+    // A webhook run whose caller waits has a quiet start, then is stored even though nothing
+    // changes while its step is busy.
+    let hook = e
+        .start_composer_run("orders", "c", Mode::Test, RunSource::Webhook, None)
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    e.runs().flush().unwrap();
+    assert_eq!(e.get_run(&manual.id).unwrap().status, RunStatus::Running);
+    assert!(
+        e.get_run(&hook.id).is_err(),
+        "not written in its quiet start"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     e.runs().flush().unwrap();
-    let stored = e.get_run(&h.id).unwrap();
+    let stored = e.get_run(&hook.id).unwrap();
     assert_eq!(stored.status, RunStatus::Running);
     assert_eq!(step(&stored, "wait").status, StepStatus::Running);
-    let r = tokio::time::timeout(Duration::from_secs(5), h.finished)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(r.status, RunStatus::Succeeded);
+    for h in [manual, hook] {
+        let r = tokio::time::timeout(Duration::from_secs(5), h.finished)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.status, RunStatus::Succeeded);
+        assert_eq!(e.get_run(&r.id).unwrap().status, RunStatus::Succeeded);
+    }
 }
 
 #[tokio::test]
@@ -277,6 +293,44 @@ async fn a_webhook_caller_hears_the_answer_after_the_finished_run_is_stored() {
         e.db_get("orders", Mode::Test, "orders", "10").unwrap(),
         Some(json!(1))
     );
+}
+
+/// What the run page does: subscribe, read the stored run, then follow its events. Whenever it
+/// subscribes, a run it read unfinished must still be heard finishing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_reads_a_run_unfinished_hears_it_finish() {
+    let e = engine_with(composer(
+        json!([{"name": "a", "kind": "transform", "config": {"value": "{{ trigger.x }}"}}]),
+        json!([{"from": "trigger", "to": "a"}]),
+    ));
+    let mut unfinished = 0;
+    for i in 0..300 {
+        let h = e
+            .start_composer_run("orders", "c", Mode::Test, RunSource::Manual, None)
+            .unwrap();
+        // Subscribe at a different moment of the run each time.
+        for _ in 0..(i % 7) {
+            tokio::task::yield_now().await;
+        }
+        let mut rx = e.subscribe_runs();
+        if e.get_run(&h.id).unwrap().status.is_finished() {
+            continue;
+        }
+        unfinished += 1;
+        let heard = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match rx.recv().await {
+                    Ok(run) if run.id == h.id && run.status.is_finished() => return run.status,
+                    Ok(_) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("run {i} was read unfinished and never heard finishing"));
+        assert_eq!(heard, RunStatus::Succeeded);
+    }
+    assert!(unfinished > 0, "some runs were read before they finished");
 }
 
 /// A tiny HTTP server on 127.0.0.1 for the http step.
@@ -471,4 +525,39 @@ async fn a_failure_cancels_parallel_steps_and_the_run_names_the_failing_step() {
             .unwrap()
             .starts_with("cancelled")
     );
+}
+
+/// An `http` call made after a `put` may make someone else read the record: by then it is
+/// committed.
+#[tokio::test]
+async fn what_a_run_wrote_is_committed_before_its_http_calls_go_out() {
+    let e = engine_with(json!({"format": 1, "composers": []}));
+    let seen = {
+        let e = e.clone();
+        axum::Router::new().route(
+            "/look",
+            axum::routing::get(move || {
+                let e = e.clone();
+                async move {
+                    let v = e
+                        .db_get("orders", Mode::Test, "orders", "k1")
+                        .unwrap_or(None);
+                    axum::Json(json!({ "saw": v }))
+                }
+            }),
+        )
+    };
+    let base = serve(seen).await;
+    let doc = composer(
+        json!([
+            {"name": "save", "kind": "database", "config": {"op": "put", "database": "orders", "key": "k1", "value": "written"}},
+            {"name": "look", "kind": "http", "config": {"method": "GET", "url": format!("{base}/look")}}
+        ]),
+        json!([{"from": "trigger", "to": "save"}, {"from": "save", "to": "look"}]),
+    );
+    let d = Document::from_json(&doc.to_string()).unwrap();
+    e.save_draft("orders", 2, d, "ann").unwrap();
+    let r = run(&e, None).await;
+    assert_eq!(r.status, RunStatus::Succeeded, "{:?}", r.error);
+    assert_eq!(step(&r, "look").output["body"], json!({"saw": "written"}));
 }

@@ -170,7 +170,7 @@ impl Ack {
 }
 
 enum Write {
-    Put(Box<Run>, Option<Ack>),
+    Put(Arc<Run>, Option<Ack>),
     Flush(Ack),
     /// Answered, when asked, with the write's own result (`put`: whether the key was new;
     /// `delete`: whether there was a record) as soon as it is made in the batch's transaction,
@@ -234,17 +234,17 @@ impl RunWriter {
     pub fn put(&self, run: Run, durable: bool) -> Result<()> {
         if durable {
             let (ack, done) = mpsc::channel();
-            self.send(Write::Put(Box::new(run), Some(Ack::Thread(ack))))?;
+            self.send(Write::Put(Arc::new(run), Some(Ack::Thread(ack))))?;
             done.recv().map_err(|_| stopped())?
         } else {
-            self.send(Write::Put(Box::new(run), None))
+            self.send(Write::Put(Arc::new(run), None))
         }
     }
 
     /// Queues a run record and waits, without blocking a thread, until it is committed.
-    pub async fn put_durable(&self, run: Run) -> Result<()> {
+    pub async fn put_durable(&self, run: Arc<Run>) -> Result<()> {
         let (ack, done) = tokio::sync::oneshot::channel();
-        self.send(Write::Put(Box::new(run), Some(Ack::Task(ack))))?;
+        self.send(Write::Put(run, Some(Ack::Task(ack))))?;
         done.await.map_err(|_| stopped())?
     }
 

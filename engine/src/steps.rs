@@ -125,6 +125,22 @@ impl JsonScope for StepScope {
     }
 }
 
+impl StepContext {
+    /// Waits until the database writes this run queued so far are committed (at once when it
+    /// queued none): before the run reads a database, and before it tells the world anything
+    /// (an `http` call may make someone else read what it wrote).
+    pub async fn writes_committed(&self) -> Result<(), String> {
+        if self.wrote.load(std::sync::atomic::Ordering::Acquire) {
+            self.engine
+                .runs()
+                .flush_async()
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
 pub struct Outcome {
     pub result: Result<Value, String>,
     /// The step's config with its expressions resolved.
@@ -345,13 +361,7 @@ async fn read_database(
     limit: usize,
 ) -> Result<Value, String> {
     let (automation, mode) = (ctx.automation.clone(), ctx.mode);
-    if ctx.wrote.load(std::sync::atomic::Ordering::Acquire) {
-        ctx.engine
-            .runs()
-            .flush_async()
-            .await
-            .map_err(|e| e.to_string())?;
-    }
+    ctx.writes_committed().await?;
     let engine = ctx.engine.clone();
     let done = tokio::task::spawn_blocking(move || -> crate::Result<Value> {
         Ok(match op.as_str() {

@@ -34,8 +34,7 @@ pub(crate) struct Inner {
     /// Seconds between automatic revisions (PRODUCT.md §5: 30).
     pub checkpoint_every: std::sync::atomic::AtomicI64,
     /// The latest deployment's document per automation (checked against its number on use).
-    pub live_cache:
-        std::sync::Mutex<std::collections::HashMap<String, Arc<crate::deployments::LiveConfig>>>,
+    pub live_cache: crate::deployments::LiveCache,
     /// Woken by every deploy, so the scheduler re-arms from the new deployment.
     pub schedules_changed: tokio::sync::Notify,
     /// The expression environment every run shares (building one costs more than a render).

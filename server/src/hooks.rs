@@ -83,10 +83,13 @@ async fn hook(
         Ok(Err(_)) => {
             // The run ended without responding (it failed before its respond step).
             let id = handle.id.clone();
-            let run = blocking(&engine, move |e| e.get_run(&id)).await?;
+            let error = blocking(&engine, move |e| e.get_run(&id))
+                .await
+                .ok()
+                .and_then(|run| run.error);
             Ok((
                 StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": { "code": "run_failed", "message": run.error.unwrap_or_else(|| "the run ended without responding".into()) }, "run_id": run.id })),
+                Json(json!({ "error": { "code": "run_failed", "message": error.unwrap_or_else(|| "the run ended without responding".into()) }, "run_id": handle.id })),
             )
                 .into_response())
         }
