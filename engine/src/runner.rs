@@ -222,7 +222,17 @@ impl Engine {
         bearer: Option<&str>,
         input: Value,
     ) -> Result<(RunHandle, bool)> {
-        let (document, deployment) = self.document_for(automation, mode)?;
+        let (document, deployment) = match mode {
+            // Live's document is in memory; assembling the draft reads and decodes every part
+            // of it, which is work for a blocking thread.
+            Mode::Live => self.document_for(automation, mode)?,
+            Mode::Test => {
+                let (engine, a) = (self.clone(), automation.to_string());
+                tokio::task::spawn_blocking(move || engine.document_for(&a, Mode::Test))
+                    .await
+                    .map_err(|e| Error::Storage(format!("the draft could not be read: {e}")))??
+            }
+        };
         let c = document.composer(composer).ok_or_else(|| {
             Error::NotFound(format!("composer `{composer}` does not exist in {mode}"))
         })?;
