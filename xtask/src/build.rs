@@ -52,9 +52,10 @@ impl Profile {
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// getrandom needs its JS backend chosen on wasm32-unknown-unknown. Given through the target-specific
-/// variable so the host builds keep their flags (and their cache).
+/// variable so the host builds keep their flags (and their cache). `erase_components` must match
+/// the host builds' flag in `.cargo/config.toml`: the server renders what the WASM hydrates.
 pub const WASM_RUSTFLAGS_VAR: &str = "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS";
-pub const WASM_RUSTFLAGS: &str = "--cfg getrandom_backend=\"wasm_js\"";
+pub const WASM_RUSTFLAGS: &str = "--cfg getrandom_backend=\"wasm_js\" --cfg erase_components";
 
 /// Adds the wasm RUSTFLAGS to a cargo command for the wasm32 target.
 pub fn wasm_env(cmd: &mut Command) -> &mut Command {
