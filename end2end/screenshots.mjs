@@ -1,4 +1,4 @@
-// Screenshots of the deploy journey for the README, against a running Slipway with an empty data
+// Screenshots for the README (the deploy journey and a test run on the canvas), against a running Slipway with an empty data
 // dir and the default admin:
 //   SLIPWAY_ADMIN_USER=admin SLIPWAY_ADMIN_PASSWORD=admin-password-1 slipway serve --data-dir /tmp/shots-data &
 //   BASE=http://127.0.0.1:7400 OUT=../docs/screenshots node screenshots.mjs
@@ -60,4 +60,24 @@ await page.waitForTimeout(600);
 await page.getByRole('row').nth(1).getByRole('link').first().click();
 await page.waitForTimeout(800);
 await page.screenshot({ path: out + '/liverun.png' });
+// The Test canvas after a run: a branching composer, the first step selected.
+await r.post(base + '/api/v1/automations', { data: { slug: 'shop', name: 'Shop' } });
+const shop = { format: 1, composers: [{ slug: 'intake', name: 'Intake', trigger: { kind: 'webhook', method: 'POST', sample: { body: { id: 'o1', items: [20, 25] } } },
+  steps: [
+    { name: 'total', kind: 'transform', config: { value: { id: '{{ trigger.body.id }}', total: '{{ trigger.body.items | sum }}' } }, position: { x: 300, y: 200 } },
+    { name: 'big_order', kind: 'branch', config: { condition: 'steps.total.total > 40' }, position: { x: 560, y: 200 } },
+    { name: 'save', kind: 'database', config: { op: 'put', database: 'orders', key: '{{ steps.total.id }}', value: '{{ steps.total }}' }, position: { x: 820, y: 120 } },
+    { name: 'notify', kind: 'http', config: { method: 'POST', url: 'https://example.com/hook' }, position: { x: 820, y: 290 } },
+    { name: 'reply', kind: 'respond', config: { status: 201, body: '{{ steps.save }}' }, position: { x: 1080, y: 120 } }],
+  links: [{ from: 'trigger', to: 'total' }, { from: 'total', to: 'big_order' }, { from: 'big_order', to: 'save', port: 'true' },
+    { from: 'big_order', to: 'notify', port: 'false' }, { from: 'save', to: 'reply' }] }] };
+d = await r.get(base + '/api/v1/automations/shop/draft');
+await r.put(base + '/api/v1/automations/shop/draft', { data: shop, headers: { 'If-Match': d.headers()['etag'] } });
+await page.goto(base + '/a/shop/test/c/intake');
+await page.waitForTimeout(800);
+await page.getByRole('button', { name: 'Run', exact: true }).click();
+await page.waitForTimeout(1200);
+await page.getByRole('group', { name: 'total', exact: true }).click();
+await page.waitForTimeout(300);
+await page.screenshot({ path: out + '/composer.png' });
 await browser.close();

@@ -3,6 +3,7 @@
 //! Read-only when showing Live or a revision preview. Edits go through the [`DraftStore`].
 
 use crate::draft::DraftStore;
+use crate::ui::Icon;
 use leptos::prelude::*;
 use model::edit::{NODE_H, NODE_W};
 use model::{Composer, Mark, Position, Problem, StepKind, TRIGGER};
@@ -297,16 +298,20 @@ fn bezier((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> String {
     )
 }
 
+/// The [`Icon`](crate::ui::Icon) of a step kind or trigger kind (SVG: the fonts a browser has
+/// may lack symbol glyphs).
 pub fn kind_icon(kind: &str) -> &'static str {
     match kind {
-        "http" => "🌐",
-        "transform" => "ƒ",
-        "code" => "</>",
-        "branch" => "⑂",
-        "database" => "⛁",
-        "respond" => "↩",
-        "delay" => "⏱",
-        _ => "?",
+        "http" => "globe",
+        "transform" => "braces",
+        "code" => "code",
+        "branch" => "branch",
+        "database" => "database",
+        "respond" => "reply",
+        "delay" => "timer",
+        "webhook" => "zap",
+        "schedule" => "clock",
+        _ => "play",
     }
 }
 
@@ -635,7 +640,7 @@ fn TriggerNode(ctx: CanvasCtx) -> impl IntoView {
         <div class="node trigger-node" role="group" aria-label="Trigger" class:selected=selected
             style:transform=move || { let p = pos.get(); format!("translate({}px, {}px)", p.x, p.y) }
             on:pointerdown=node_down(ctx, TRIGGER.to_string())>
-            <span class="node-icon">{move || match kind.get() { "webhook" => "⚡", "schedule" => "⏰", _ => "▶" }}</span>
+            <span class="node-icon" aria-hidden="true">{move || view! { <Icon name=kind_icon(kind.get())/> }}</span>
             <span class="node-text">
                 <span class="node-name">"Trigger"</span>
                 <span class="node-kind">{move || match kind.get() { "webhook" => "Webhook", "schedule" => "Schedule", _ => "Manual" }}</span>
@@ -741,7 +746,7 @@ fn StepNode(ctx: CanvasCtx, name: String) -> impl IntoView {
             style:transform=move || { let p = pos.get(); format!("translate({}px, {}px)", p.x, p.y) }
             on:pointerdown=node_down(ctx, name.clone())>
             <span class="port in" aria-hidden="true"></span>
-            <span class="node-icon" aria-hidden="true">{move || kind_icon(&kind.get())}</span>
+            <span class="node-icon" aria-hidden="true">{move || view! { <Icon name=kind_icon(&kind.get())/> }}</span>
             <span class="node-text">
                 <span class="node-name">{name.clone()}</span>
                 <span class="node-kind">{label}</span>

@@ -414,7 +414,7 @@ fn AddStep(ctx: CanvasCtx) -> impl IntoView {
                         let k = *k;
                         view! {
                             <button type="button" role="menuitem" class="menu-item" on:click=move |_| add(k)>
-                                <span class="node-icon">{crate::canvas::kind_icon(k.as_str())}</span>{k.label()}
+                                <span class="node-icon" aria-hidden="true"><crate::ui::Icon name=crate::canvas::kind_icon(k.as_str())/></span>{k.label()}
                             </button>
                         }
                     }).collect_view()}
