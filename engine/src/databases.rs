@@ -20,6 +20,8 @@ use redb::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::ops::Bound;
 
 type RecordKey = (&'static str, &'static str, &'static str, &'static str);
@@ -242,7 +244,7 @@ fn meta_or_missing(
 }
 
 /// The value under `key`, or `None`; the database must exist.
-#[allow(dead_code, reason = "for the runner's grouped writes; not called yet")]
+#[cfg(test)]
 pub(crate) fn get_in(
     w: &WriteTransaction,
     automation: &str,
@@ -354,10 +356,8 @@ pub(crate) fn apply_step_writes<'a>(
 ) -> Result<Vec<Result<bool>>> {
     let mut meta = w.open_table(DB_META)?;
     let mut records = w.open_table(RECORDS)?;
-    let automations = w.open_table(AUTOMATIONS)?;
     // (automation, mode, database) -> its metadata as it is now, and whether it changed.
-    let mut metas: std::collections::HashMap<(String, Mode, String), (DbMeta, bool)> =
-        std::collections::HashMap::new();
+    let mut metas: HashMap<(String, Mode, String), (DbMeta, bool)> = HashMap::new();
     let mut results = Vec::new();
     for write in writes {
         let (automation, mode, database) = match write {
@@ -374,37 +374,28 @@ pub(crate) fn apply_step_writes<'a>(
                 ..
             } => (automation, *mode, database),
         };
-        let id = (automation.clone(), mode, database.clone());
-        if !metas.contains_key(&id) {
-            match read_meta(&meta, automation, mode, database)? {
-                Some(m) => {
-                    metas.insert(id.clone(), (m, false));
-                }
-                None => match write {
-                    DbWrite::Delete { .. } => {
-                        results.push(Err(missing(database, mode)));
+        let (m, changed) = match metas.entry((automation.clone(), mode, database.clone())) {
+            Entry::Occupied(cached) => cached.into_mut(),
+            Entry::Vacant(slot) => {
+                let found = match write {
+                    // A put creates the database, as `put_in` does.
+                    DbWrite::Put { now, .. } => {
+                        match ensure(w, &meta, automation, mode, database, *now) {
+                            Err(e) if !matches!(e, Error::NotFound(_)) => return Err(e),
+                            found => found,
+                        }
+                    }
+                    DbWrite::Delete { .. } => read_meta(&meta, automation, mode, database)?
+                        .ok_or_else(|| missing(database, mode)),
+                };
+                match found {
+                    Ok(m) => slot.insert((m, false)),
+                    Err(refused) => {
+                        results.push(Err(refused));
                         continue;
                     }
-                    DbWrite::Put { now, .. } => {
-                        if automations.get(automation.as_str())?.is_none() {
-                            results.push(Err(Error::NotFound(format!(
-                                "automation `{automation}` does not exist"
-                            ))));
-                            continue;
-                        }
-                        let created = DbMeta {
-                            created_at: *now,
-                            count: 0,
-                        };
-                        metas.insert(id.clone(), (created, true));
-                    }
-                },
+                }
             }
-        }
-        let Some((m, changed)) = metas.get_mut(&id) else {
-            // Unreachable (the entry was just made), but every write must have its result.
-            results.push(Err(missing(database, mode)));
-            continue;
         };
         match write {
             DbWrite::Put { key, bytes, .. } => {
@@ -464,7 +455,7 @@ pub(crate) fn delete_in(
 }
 
 /// One page of records whose keys start with `prefix`, in key order, after the cursor `after`.
-#[allow(dead_code, reason = "for the runner's grouped writes; not called yet")]
+#[cfg(test)]
 pub(crate) fn list_in(
     w: &WriteTransaction,
     automation: &str,

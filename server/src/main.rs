@@ -10,6 +10,7 @@ mod rest;
 mod serve;
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -27,7 +28,6 @@ fn tune_allocator() {
     // while only this thread runs.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
 }
-use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
