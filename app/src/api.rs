@@ -668,7 +668,7 @@ pub async fn set_secret(
     mode: Mode,
     name: String,
     value: String,
-) -> Result<(), ServerFnError> {
+) -> Result<Option<String>, ServerFnError> {
     let user = require(engine::vault::role_to_manage(mode))?;
     blocking(move |e| e.store_secret(&automation, mode, &name, &value, &user.username)).await
 }

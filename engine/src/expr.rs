@@ -287,6 +287,7 @@ impl Renderer {
                 "a condition is a bare expression: write steps.total.total > 5, without {{ }}",
             ));
         }
+        model::check_shape(expr, true).map_err(|message| ExprError::new("", message))?;
         on_big_stack(self.limits.fuel, || {
             let jctx = scope.jinja.clone();
             let fail = |e: &minijinja::Error| {
@@ -406,6 +407,7 @@ impl Walk<'_> {
 
     /// A string that is exactly one `{{ expr }}`: the expression's value as JSON.
     fn typed(&mut self, source: &str, expr: &str) -> Result<Value, ExprError> {
+        model::check_shape(expr, true).map_err(|message| self.error(message))?;
         let renderer = self.renderer;
         let env = &renderer.env;
         let compiled = env
@@ -431,6 +433,7 @@ impl Walk<'_> {
 
     /// Any other template string: rendered to text, stopping as soon as the budget is spent.
     fn template(&mut self, source: &str) -> Result<String, ExprError> {
+        model::check_shape(source, false).map_err(|message| self.error(message))?;
         let renderer = self.renderer;
         let env = &renderer.env;
         let template = env
@@ -1532,9 +1535,14 @@ mod tests {
     #[test]
     fn deep_nesting_fails_cleanly() {
         for (open, close) in [("(", ")"), ("[", "]")] {
-            let deep = format!("{{{{ {}1{} }}}}", open.repeat(1000), close.repeat(1000));
+            // minijinja's own limit on nesting (150) ...
+            let deep = format!("{{{{ {}1{} }}}}", open.repeat(200), close.repeat(200));
             let message = probe(&deep).unwrap_err().message;
             assert!(message.contains("recursion"), "{message}");
+            // ... and ours on the operators and brackets of one tag.
+            let deep = format!("{{{{ {}1{} }}}}", open.repeat(1000), close.repeat(1000));
+            let message = probe(&deep).unwrap_err().message;
+            assert!(message.contains("too complex"), "{message}");
         }
         let loops = format!(
             "{}x{}",
@@ -1549,6 +1557,28 @@ mod tests {
                 .message
                 .contains("recursion limit")
         );
+    }
+
+    #[test]
+    fn flat_operator_chains_are_refused_when_rendered() {
+        // A draft saved before validation refused these, or a test run of an invalid draft,
+        // still reaches the renderer: it refuses them too instead of overflowing the stack.
+        let m = 1_000_000;
+        for template in [
+            format!("{{{{ {}1 }}}}", "-".repeat(m)),
+            format!("x {{{{ 1{} }}}}", " + 1".repeat(m)),
+            format!("{{{{ 1{} }}}}", "|abs".repeat(2 * m)),
+        ] {
+            let message = probe(&template).unwrap_err().message;
+            assert!(message.contains("too complex"), "{message}");
+        }
+        let renderer = Renderer::default();
+        let chain = format!("true{}", " and true".repeat(m));
+        let message = renderer
+            .eval_condition(&chain, &json!({}))
+            .unwrap_err()
+            .message;
+        assert!(message.contains("too complex"), "{message}");
     }
 
     #[test]
@@ -1567,13 +1597,13 @@ mod tests {
         let message = probe(&deep(30_000, "")).unwrap_err().message;
         assert!(message.contains("fuel"), "{message}");
         // A typed value deeper than JSON allows is refused.
-        let chain = format!("{{{{ [1]{} }}}}", "|batch(1)".repeat(200));
+        let chain = format!("{{{{ [1]{} }}}}", "|batch(1)".repeat(140));
         let message = probe(&chain).unwrap_err().message;
         assert!(message.contains("nested too deeply"), "{message}");
-        // Filters walk their input, so building deep with filters runs out of work.
+        // A chain of filters that long is refused before it is parsed.
         let chain = format!("{{{{ [1]{} }}}}", "|batch(1)".repeat(20_000));
         let message = probe(&chain).unwrap_err().message;
-        assert!(message.contains("fuel"), "{message}");
+        assert!(message.contains("too complex"), "{message}");
         // `namespace()` (the only way to make a cycle) is not available.
         let cycle = "{% set ns = namespace() %}{% set ns.x = ns %}{{ ns }}";
         assert!(probe(cycle).unwrap_err().message.contains("namespace"));

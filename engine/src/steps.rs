@@ -312,17 +312,9 @@ async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
     let op = text("op");
     let db = text("database");
     let key = text("key");
+    // Stored as rendered: redaction is for run records and logs, never for a step's data (a
+    // composer that writes a secret into a database stores it, as it would send it).
     let value = input.get("value").cloned().unwrap_or(Value::Null);
-    // A vault secret is never stored in clear, not even where a composer writes it.
-    let secrets = ctx.scope.secrets.as_ref();
-    let (key, value) = if secrets.is_empty() {
-        (key, value)
-    } else {
-        (
-            crate::vault::redact(&key, secrets),
-            crate::vault::redact_json(&value, secrets),
-        )
-    };
     let (automation, mode) = (ctx.automation.clone(), ctx.mode);
     // Writes ride the run writer's next commit (shared with the run records, no thread held).
     let write = match op.as_str() {

@@ -244,7 +244,8 @@ pub fn role_to_manage(mode: Mode) -> crate::Role {
 }
 
 impl Engine {
-    /// Sets (or replaces) secret `name` of `automation` in `mode`, sealed with `key`.
+    /// Sets (or replaces) secret `name` of `automation` in `mode`, sealed with `key`. Answers
+    /// [`short_secret_warning`] for a value redaction will not look for.
     pub fn set_secret(
         &self,
         key: &MasterKey,
@@ -253,7 +254,7 @@ impl Engine {
         name: &str,
         value: &str,
         by: &str,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         check_name(name)?;
         check_value(value)?;
         let (nonce_b64, ciphertext_b64) = seal(key, automation, mode, name, value)?;
@@ -285,7 +286,7 @@ impl Engine {
             format!("set {mode} secret {name}"),
         )?;
         w.commit()?;
-        Ok(())
+        Ok((!is_redacted(value)).then(short_secret_warning))
     }
 
     /// Deletes secret `name`; false when there was none.
@@ -336,7 +337,7 @@ impl Engine {
         name: &str,
         value: &str,
         by: &str,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         self.set_secret(self.master_key()?, automation, mode, name, value, by)
     }
 
@@ -454,13 +455,34 @@ fn lower_hex_escapes(s: &str) -> String {
     out
 }
 
+/// Shortest secret value (in characters) that redaction looks for. Hiding a shorter one would
+/// rewrite every record beyond reading (a secret `a` turns `banana` into
+/// `b[secret:A]n[secret:A]n[secret:A]`) and protects little: a value that short is guessed at
+/// once. Setting one is allowed, with [`short_secret_warning`].
+pub const MIN_REDACTED_CHARS: usize = 4;
+
+/// What setting a secret shorter than [`MIN_REDACTED_CHARS`] answers besides success.
+pub fn short_secret_warning() -> String {
+    format!(
+        "values shorter than {MIN_REDACTED_CHARS} characters are not hidden in run records and \
+         logs: use a longer value"
+    )
+}
+
+/// Whether redaction looks for `value` (see [`MIN_REDACTED_CHARS`]).
+pub fn is_redacted(value: &str) -> bool {
+    value.chars().count() >= MIN_REDACTED_CHARS
+}
+
 /// Replaces every secret value in `text` — and its base64 and URL-encoded forms — by
-/// `[secret:NAME]`. Longer values win where matches overlap; empty values are skipped.
+/// `[secret:NAME]`. Longer values win where matches overlap; values shorter than
+/// [`MIN_REDACTED_CHARS`] are skipped. This is for what is recorded and shown (run records,
+/// logs, events, errors), never for the data a step writes, sends or answers.
 pub fn redact(text: &str, secrets: &BTreeMap<String, String>) -> String {
     // (pattern, name), longest first so a value containing another is replaced whole.
     let mut patterns: Vec<(String, &str)> = Vec::new();
     for (name, value) in secrets {
-        if value.is_empty() {
+        if !is_redacted(value) {
             continue;
         }
         for f in forms(value) {
@@ -504,7 +526,7 @@ pub fn redact(text: &str, secrets: &BTreeMap<String, String>) -> String {
 
 /// [`redact`] applied to every string in `v`, object keys included.
 pub fn redact_json(v: &Value, secrets: &BTreeMap<String, String>) -> Value {
-    if secrets.values().all(|s| s.is_empty()) {
+    if !secrets.values().any(|s| is_redacted(s)) {
         return v.clone();
     }
     match v {

@@ -76,8 +76,79 @@ pub fn single_expression(s: &str) -> Option<&str> {
     }
 }
 
+/// Most operators, filters, tests, attribute lookups and opening brackets one `{{ }}` or `{% %}`
+/// tag (or a bare condition) may hold. minijinja parses, compiles and drops a chain of them
+/// (`- - - 1`, `1 + 1 + 1`, `x|abs|abs`) by recursion, one level per operator, without a limit of
+/// its own: measured in a debug build, 500 of them need about 1 MiB of stack, a million overflow
+/// any thread's stack and abort the process. Real expressions use a handful.
+pub const MAX_TAG_OPERATORS: usize = 300;
+
+/// Most `{% elif %}` branches one template may hold (minijinja nests each in the one before, at
+/// about 2.3 KiB of stack a level in a debug build).
+pub const MAX_ELIFS: usize = 100;
+
+/// Whether `source` (a template, or with `in_expr` a bare expression) stays within the shape
+/// minijinja can parse on a modest stack (see [`MAX_TAG_OPERATORS`] and [`MAX_ELIFS`]); the rest
+/// of its nesting (brackets, blocks) minijinja limits itself. Uses minijinja's own tokenizer, which
+/// does not recurse, so what is counted is exactly what its parser would see. A tokenizing error
+/// ends the count: the parser stops at the same token.
+pub fn check_shape(source: &str, in_expr: bool) -> Result<(), String> {
+    use minijinja::machinery::{Token, WhitespaceConfig, tokenize};
+    let mut operators = 0usize;
+    let mut elifs = 0usize;
+    let mut after_block_start = false;
+    for item in tokenize(
+        source,
+        in_expr,
+        Default::default(),
+        WhitespaceConfig::default(),
+    ) {
+        let Ok((token, _)) = item else { break };
+        let starts_block = matches!(token, Token::BlockStart);
+        match token {
+            Token::VariableStart | Token::BlockStart | Token::VariableEnd | Token::BlockEnd => {
+                operators = 0;
+            }
+            Token::Ident("elif") if after_block_start => {
+                elifs += 1;
+                if elifs > MAX_ELIFS {
+                    return Err(format!(
+                        "the template has more than {MAX_ELIFS} elif branches (split it up)"
+                    ));
+                }
+            }
+            Token::Ident("not" | "and" | "or" | "if" | "else" | "is" | "in")
+            | Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::FloorDiv
+            | Token::Pow
+            | Token::Mod
+            | Token::Dot
+            | Token::Tilde
+            | Token::Pipe
+            | Token::BracketOpen
+            | Token::ParenOpen
+            | Token::BraceOpen => {
+                operators += 1;
+                if operators > MAX_TAG_OPERATORS {
+                    return Err(format!(
+                        "the expression is too complex: more than {MAX_TAG_OPERATORS} operators, \
+                         filters, lookups and brackets in one tag (split it into several steps)"
+                    ));
+                }
+            }
+            _ => {}
+        }
+        after_block_start = starts_block;
+    }
+    Ok(())
+}
+
 /// Whether `s` parses as a minijinja template; the error is minijinja's message.
 pub fn check_template(s: &str) -> Result<(), String> {
+    check_shape(s, false)?;
     let env = Environment::empty();
     env.template_from_str(s)
         .map(|_| ())
@@ -96,6 +167,7 @@ pub fn check_condition(s: &str) -> Result<(), String> {
                 .to_owned(),
         );
     }
+    check_shape(s, true)?;
     let env = Environment::empty();
     env.compile_expression(s)
         .map(|_| ())
@@ -363,7 +435,7 @@ fn split_raw(s: &str) -> (&str, &str) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use TemplatePart::*;
 
@@ -518,5 +590,82 @@ mod tests {
             let _ = check_template(s);
             let _ = check_condition(s);
         }
+    }
+
+    /// The flat chains that overflowed the stack during validation and aborted the server
+    /// (issue 10, finding 1), a million operators each: refused before minijinja parses them.
+    pub(crate) fn flat_chain_probes() -> Vec<String> {
+        let m = 1_000_000;
+        vec![
+            format!("{{{{ {}1 }}}}", "-".repeat(m)),
+            format!("{{{{ 1{} }}}}", " + 1".repeat(m)),
+            format!("{{{{ {}1 }}}}", "not ".repeat(m)),
+            format!("{{{{ 1{} }}}}", " ~ 'a'".repeat(m)),
+            format!("{{{{ 1{} }}}}", " and true".repeat(m)),
+            format!("{{{{ 1{} }}}}", " ** 1".repeat(m)),
+            format!("{{{{ range{} }}}}", "(1)".repeat(m)),
+            format!("{{{{ 1{} }}}}", "|abs".repeat(2 * m)),
+            format!("{{{{ a{} }}}}", ".b".repeat(m)),
+            format!("{{{{ 1{} }}}}", " if 1 else 1".repeat(m)),
+            format!("{{% if a %}}{}{{% endif %}}", "{% elif a %}".repeat(m)),
+            // Unclosed: the parser recurses through the chain before it finds the end missing.
+            format!("{{{{ {}", "-".repeat(m)),
+            // `}}` closing two braces inside the tag does not end it for minijinja.
+            format!("{{{{ {{'a': {{'b': 1}}}}{} }}}}", " + 1".repeat(m)),
+        ]
+    }
+
+    #[test]
+    fn flat_operator_chains_are_refused_not_parsed() {
+        for probe in flat_chain_probes() {
+            let err = check_template(&probe).unwrap_err();
+            assert!(
+                err.contains("too complex") || err.contains("elif branches"),
+                "{}…: {err}",
+                &probe[..40]
+            );
+            let inner = probe.trim_start_matches("{{ ").trim_end_matches(" }}");
+            if !inner.contains("{%") {
+                assert!(check_condition(inner).unwrap_err().contains("too complex"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_largest_allowed_shapes_parse_on_a_default_test_stack() {
+        // Test threads have 2 MiB of stack, like a tokio worker's default. Block nesting is
+        // minijinja's own limit (150 levels, deeper is its error); inside it, an expression at
+        // the operator limit and a chain at the elif limit.
+        let ops = MAX_TAG_OPERATORS;
+        let hardest = [
+            format!("{{{{ {}1 }}}}", "-".repeat(ops)),
+            format!("{{{{ 1{} }}}}", "|abs".repeat(ops)),
+            format!("{{{{ range{} }}}}", "(1)".repeat(ops)),
+            format!("{{{{ 1{} }}}}", " if 1 else 1".repeat(ops / 2)),
+            format!(
+                "{{% if a %}}{}{{% endif %}}",
+                "{% elif a %}".repeat(MAX_ELIFS)
+            ),
+        ];
+        for inner in hardest {
+            let nested = format!(
+                "{}{inner}{}",
+                "{% if a %}".repeat(140),
+                "{% endif %}".repeat(140)
+            );
+            assert_eq!(check_template(&nested), Ok(()), "{}", &inner[..30]);
+        }
+        let too_many = format!("{{{{ {}1 }}}}", "-".repeat(ops + 1));
+        assert!(
+            check_template(&too_many)
+                .unwrap_err()
+                .contains("too complex")
+        );
+        // The count is per tag: many tags of ordinary size are fine.
+        let many = "{{ a.b | default(1) + 2 }} ".repeat(5_000);
+        assert_eq!(check_template(&many), Ok(()));
+        // Operators inside string literals are text.
+        let quoted = format!("{{{{ '{}' }}}}", "-".repeat(10_000));
+        assert_eq!(check_template(&quoted), Ok(()));
     }
 }

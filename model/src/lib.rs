@@ -21,8 +21,9 @@ pub use document::{
     Trigger, UnknownStepKind,
 };
 pub use expr::{
-    TemplatePart, check_condition, check_template, has_expression, is_rendered_field,
-    referenced_databases, referenced_secrets, single_expression, template_parts,
+    MAX_ELIFS, MAX_TAG_OPERATORS, TemplatePart, check_condition, check_shape, check_template,
+    has_expression, is_rendered_field, referenced_databases, referenced_secrets, single_expression,
+    template_parts,
 };
 pub use links::BRANCH_PORTS;
 pub use mode::Mode;

@@ -356,6 +356,29 @@ mod tests {
     }
 
     #[test]
+    fn oversized_templates_are_a_problem_naming_the_field() {
+        // A saved draft with one of these used to abort the server while it was validated.
+        for probe in crate::expr::tests::flat_chain_probes() {
+            let found = problems("transform", json!({ "value": { "text": probe } }));
+            assert_eq!(found.len(), 1, "{found:#?}");
+            assert!(
+                found[0].starts_with("composers[0].steps[0].config.value.text: the "),
+                "{}",
+                found[0]
+            );
+        }
+        let chain = format!("true{}", " and true".repeat(100_000));
+        let found = problems("branch", json!({ "condition": chain }));
+        assert!(
+            found[0].starts_with(
+                "composers[0].steps[0].config.condition: the expression is too complex"
+            ),
+            "{}",
+            found[0]
+        );
+    }
+
+    #[test]
     fn common_keys() {
         fine(
             "code",

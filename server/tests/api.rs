@@ -456,3 +456,56 @@ async fn revisions_list_one_and_restore() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+/// A saved template of a flat operator chain used to overflow a worker's stack during validation
+/// and abort the server (issue 10, finding 1): now it is saved with a problem naming the field,
+/// a test run of it fails with a clear error, and the server keeps answering.
+#[tokio::test]
+async fn flat_operator_chains_are_problems_not_crashes() {
+    let s = Server::start();
+    let c = admin(&s).await;
+    c.post(s.url("/api/v1/automations"))
+        .json(&json!({"slug": "orders", "name": "Orders"}))
+        .send()
+        .await
+        .unwrap();
+    let probes = [
+        format!("{{{{ {}1 }}}}", "-".repeat(1_000_000)),
+        format!("{{{{ 1{} }}}}", " + 1".repeat(1_000_000)),
+        format!("{{{{ 1{} }}}}", "|abs".repeat(2_000_000)),
+    ];
+    for (i, probe) in probes.iter().enumerate() {
+        let doc = json!({"format": 1, "composers": [{"slug": "c", "name": "C",
+            "trigger": {"kind": "webhook", "method": "POST"},
+            "steps": [{"name": "t", "kind": "transform", "config": {"value": probe}}],
+            "links": [{"from": "trigger", "to": "t"}]}]});
+        let r = c
+            .put(s.url("/api/v1/automations/orders/draft"))
+            .header("If-Match", (i + 1).to_string())
+            .json(&doc)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body["problems"][0]["path"], "composers[0].steps[0].config.value",
+            "{body}"
+        );
+        let message = body["problems"][0]["message"].as_str().unwrap();
+        assert!(message.contains("too complex"), "{message}");
+        let r = reqwest::Client::new()
+            .post(s.url("/hooks/test/orders/c"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success() || r.status().is_client_error(),
+            "{}",
+            r.status()
+        );
+    }
+    let r = reqwest::get(s.url("/healthz")).await.unwrap();
+    assert_eq!(r.text().await.unwrap(), "ok");
+}

@@ -148,3 +148,83 @@ async fn who_may_manage_secrets() {
         .unwrap();
     assert_eq!(r.status(), 204);
 }
+
+/// Redaction is for what is recorded and shown, never for a step's data (issue 10, finding 3):
+/// with a test secret `a`, a database put of `banana` stores `banana` and the webhook caller
+/// gets `banana`; a long secret written by a step is stored as written but hidden in the run.
+#[tokio::test]
+async fn redaction_never_rewrites_data_and_skips_short_values() {
+    let s = Server::start();
+    let c = admin(&s).await;
+    c.post(s.url("/api/v1/automations"))
+        .json(&json!({"slug": "shop", "name": "Shop"}))
+        .send()
+        .await
+        .unwrap();
+    let r = c
+        .put(s.url("/api/v1/automations/shop/secrets/test/ONE"))
+        .json(&json!({"value": "a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let warning = r.headers()["x-slipway-warning"].to_str().unwrap();
+    assert!(warning.contains("shorter than 4 characters"), "{warning}");
+    let r = c
+        .put(s.url("/api/v1/automations/shop/secrets/test/LONG"))
+        .json(&json!({"value": VALUE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(r.headers().get("x-slipway-warning").is_none());
+    let doc = json!({"format": 1, "composers": [{"slug": "save", "name": "Save", "trigger": {"kind": "webhook", "method": "POST"},
+        "steps": [
+            {"name": "put", "kind": "database", "config": {"op": "put", "database": "fruit", "key": "k", "value": "{{ trigger.body.fruit }}"}},
+            {"name": "keep", "kind": "database", "config": {"op": "put", "database": "fruit", "key": "token", "value": "{{ secrets.LONG }}"}},
+            {"name": "reply", "kind": "respond", "config": {"body": {"stored": "{{ steps.put }}", "uses": "{{ secrets.ONE }}"}}}
+        ],
+        "links": [{"from": "trigger", "to": "put"}, {"from": "put", "to": "keep"}, {"from": "keep", "to": "reply"}]}]});
+    let r = c
+        .put(s.url("/api/v1/automations/shop/draft"))
+        .header("If-Match", "1")
+        .json(&doc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = reqwest::Client::new()
+        .post(s.url("/hooks/test/shop/save"))
+        .json(&json!({"fruit": "banana"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"stored": "banana", "uses": "a"}),
+        "the caller's answer is the data, not its redacted record"
+    );
+    let record = get_json(
+        &c,
+        s.url("/api/v1/automations/shop/databases/test/fruit/records/k"),
+    )
+    .await;
+    assert_eq!(record["value"], "banana", "{record}");
+    let token = get_json(
+        &c,
+        s.url("/api/v1/automations/shop/databases/test/fruit/records/token"),
+    )
+    .await;
+    assert_eq!(token["value"], VALUE, "a step's write is stored as written");
+
+    let runs = get_json(&c, s.url("/api/v1/automations/shop/runs?mode=test")).await;
+    let id = runs["items"][0]["id"].as_str().unwrap().to_string();
+    let run = get_json(&c, s.url(&format!("/api/v1/runs/{id}"))).await;
+    assert_eq!(
+        run["steps"][0]["output"], "banana",
+        "a short value is not redacted"
+    );
+    assert_eq!(run["steps"][1]["output"], "[secret:LONG]", "{run}");
+    assert!(!run.to_string().contains(VALUE));
+}

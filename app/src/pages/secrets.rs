@@ -52,6 +52,9 @@ pub fn SecretsPage() -> impl IntoView {
                     <button class="btn primary" type="submit">"Set secret"</button>
                 </ActionForm>
                 <ActionError value=set.value()/>
+                {move || set.value().get().and_then(Result::ok).flatten().map(|warning| view! {
+                    <p class="form-warning" role="status">{format!("Secret set, but {warning}.")}</p>
+                })}
                 <ActionError value=delete.value()/>
             </Show>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

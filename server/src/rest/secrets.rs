@@ -4,7 +4,8 @@ use super::{JsonBody, blocking, page};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use engine::vault::role_to_manage;
@@ -46,13 +47,21 @@ async fn set(
     auth: Authed,
     Path((a, mode, name)): Path<(String, Mode, String)>,
     JsonBody(body): JsonBody<NewValue>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let user = auth.require(role_to_manage(mode))?;
-    blocking(&engine, move |e| {
+    let warning = blocking(&engine, move |e| {
         e.store_secret(&a, mode, &name, &body.value, &user.username)
     })
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    // Set either way; a value too short to be redacted says so (RFC 9110 leaves `Warning`
+    // obsolete, so it is a header of our own).
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(text) = warning
+        && let Ok(value) = HeaderValue::from_str(&text)
+    {
+        response.headers_mut().insert("x-slipway-warning", value);
+    }
+    Ok(response)
 }
 
 async fn delete(
