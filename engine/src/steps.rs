@@ -399,9 +399,11 @@ async fn code(
     });
     let mut limits = crate::sandbox::CodeLimits::default();
     limits.timeout = limits.timeout.min(Duration::from_millis(timeout_ms));
-    let done =
-        tokio::task::spawn_blocking(move || crate::sandbox::run_code(&source, &input, &limits))
-            .await;
+    let owner = format!("{}/{}", ctx.automation, ctx.mode.as_str());
+    let done = tokio::task::spawn_blocking(move || {
+        crate::sandbox::run_code(&owner, &source, &input, &limits)
+    })
+    .await;
     match done {
         Ok(Ok(out)) => {
             *logs = out.logs;
