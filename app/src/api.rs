@@ -263,7 +263,9 @@ pub async fn add_user(
 pub async fn delete_user(username: String) -> Result<(), ServerFnError> {
     let me = require(Role::Admin)?;
     if me.username == username {
-        return Err(ServerFnError::new("you cannot delete your own account"));
+        return Err(crate::session::to_sfn(engine::Error::Invalid(
+            "you cannot delete your own account".into(),
+        )));
     }
     blocking(move |e| e.delete_user(&username, &me.username)).await
 }
@@ -508,7 +510,9 @@ pub async fn list_runs(
     let status = match status.filter(|s| !s.is_empty()) {
         Some(s) => Some(
             serde_json::from_value::<engine::runs::RunStatus>(serde_json::Value::String(s.clone()))
-                .map_err(|_| ServerFnError::new(format!("unknown status `{s}`")))?,
+                .map_err(|_| {
+                    crate::session::to_sfn(engine::Error::Invalid(format!("unknown status `{s}`")))
+                })?,
         ),
         None => None,
     };
@@ -582,8 +586,11 @@ pub async fn put_record(
 ) -> Result<(), ServerFnError> {
     require(Role::Editor)?;
     engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
-    let value: serde_json::Value = serde_json::from_str(&value)
-        .map_err(|e| ServerFnError::new(format!("the value is not JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(&value).map_err(|e| {
+        crate::session::to_sfn(engine::Error::Invalid(format!(
+            "the value is not JSON: {e}"
+        )))
+    })?;
     blocking(move |e| {
         e.db_put(&automation, mode, &database, &key, value)
             .map(|_| ())

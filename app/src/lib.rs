@@ -4,6 +4,8 @@
 
 pub mod api;
 mod canvas;
+#[cfg(feature = "ssr")]
+mod csp;
 mod deploy;
 mod draft;
 mod history;
@@ -26,6 +28,8 @@ use leptos_router::{
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    csp::provide_csp();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -30,13 +30,19 @@ pub fn client_addr() -> String {
 
 /// The signed-in user, who must have at least `role`.
 pub fn require(role: Role) -> Result<User, ServerFnError> {
-    let user = optional_user()
-        .ok_or_else(|| ServerFnError::new(engine::Error::Unauthenticated.to_string()))?;
+    let user = optional_user().ok_or_else(|| to_sfn(engine::Error::Unauthenticated))?;
     user.require(role).map_err(to_sfn)?;
     Ok(user)
 }
 
+/// The engine's error as a server function's: its message, and the same HTTP status the REST
+/// API answers with (403 for a role that may not, 409 for a conflict, ...), not a 500.
 pub fn to_sfn(e: engine::Error) -> ServerFnError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = http::StatusCode::from_u16(e.http_status())
+    {
+        response.set_status(status);
+    }
     ServerFnError::new(e.to_string())
 }
 

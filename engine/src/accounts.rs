@@ -157,6 +157,19 @@ fn check_new_user(username: &str, password: &str) -> Result<()> {
     Ok(())
 }
 
+/// The user named `username`, ignoring case (users created before names were case-insensitive
+/// keep their stored spelling, and are found by it first).
+fn find_user(engine: &Engine, username: &str) -> Result<Option<StoredUser>> {
+    if let Some(found) = read_json::<StoredUser>(engine, USERS, username)? {
+        return Ok(Some(found));
+    }
+    let lower = username.to_ascii_lowercase();
+    if lower == username {
+        return Ok(None);
+    }
+    read_json::<StoredUser>(engine, USERS, &lower)
+}
+
 impl Engine {
     pub fn user_count(&self) -> Result<usize> {
         Ok(read_all_json::<StoredUser>(self, USERS)?.len())
@@ -170,7 +183,7 @@ impl Engine {
     }
 
     pub fn get_user(&self, username: &str) -> Result<User> {
-        read_json::<StoredUser>(self, USERS, username)?
+        find_user(self, username)?
             .map(|s| s.user)
             .ok_or_else(|| Error::NotFound(format!("user `{username}` does not exist")))
     }
@@ -184,6 +197,17 @@ impl Engine {
         actor: &str,
     ) -> Result<User> {
         check_new_user(username, password)?;
+        // Usernames are case-insensitive (`Viewer` is `viewer`), stored lowercase.
+        let lower = username.to_ascii_lowercase();
+        let username = lower.as_str();
+        let taken = read_all_json::<StoredUser>(self, USERS)?
+            .iter()
+            .any(|s| s.user.username.eq_ignore_ascii_case(username));
+        if taken {
+            return Err(Error::AlreadyExists(format!(
+                "user `{username}` already exists"
+            )));
+        }
         let stored = StoredUser {
             user: User {
                 username: username.to_string(),
@@ -215,7 +239,7 @@ impl Engine {
     }
 
     pub fn set_user_role(&self, username: &str, role: Role, actor: &str) -> Result<User> {
-        let mut stored: StoredUser = read_json(self, USERS, username)?
+        let mut stored: StoredUser = find_user(self, username)?
             .ok_or_else(|| Error::NotFound(format!("user `{username}` does not exist")))?;
         if stored.user.role == Role::Admin && role != Role::Admin && self.admin_count()? <= 1 {
             return Err(Error::Invalid(
@@ -223,9 +247,10 @@ impl Engine {
             ));
         }
         stored.user.role = role;
+        let username = stored.user.username.clone();
         let w = self.db().begin_write()?;
         w.open_table(USERS)?
-            .insert(username, to_bytes(&stored)?.as_slice())?;
+            .insert(username.as_str(), to_bytes(&stored)?.as_slice())?;
         audit_in(
             &w,
             self.now(),
@@ -240,6 +265,7 @@ impl Engine {
 
     pub fn delete_user(&self, username: &str, actor: &str) -> Result<()> {
         let user = self.get_user(username)?;
+        let username = user.username.as_str();
         if user.role == Role::Admin && self.admin_count()? <= 1 {
             return Err(Error::Invalid("the last admin cannot be deleted".into()));
         }
@@ -283,12 +309,14 @@ impl Engine {
     pub fn verify_login(&self, username: &str, password: &str, addr: &str) -> Result<User> {
         let now = self.now();
         let limiter = &self.inner.limiter;
-        if let Some(wait) = limiter.blocked_for(username, addr, now) {
+        // Counted per name whatever its case, as names are matched.
+        let key = username.to_ascii_lowercase();
+        if let Some(wait) = limiter.blocked_for(&key, addr, now) {
             return Err(Error::RateLimited {
                 retry_after_secs: wait,
             });
         }
-        let stored: Option<StoredUser> = read_json(self, USERS, username)?;
+        let stored: Option<StoredUser> = find_user(self, username)?;
         let ok = match &stored {
             Some(s) => PasswordHash::new(&s.password_hash)
                 .map(|h| {
@@ -305,7 +333,7 @@ impl Engine {
         };
         match (ok, stored) {
             (true, Some(s)) => {
-                limiter.clear(username, addr);
+                limiter.clear(&key, addr);
                 self.audit(
                     username,
                     AuditAction::Login,
@@ -315,7 +343,7 @@ impl Engine {
                 Ok(s.user)
             }
             _ => {
-                limiter.record_failure(username, addr, now);
+                limiter.record_failure(&key, addr, now);
                 Err(Error::BadCredentials)
             }
         }
@@ -604,5 +632,38 @@ mod tests {
         e.delete_user("ann", "admin").unwrap();
         assert!(e.session_user(&t).unwrap().is_none());
         assert!(e.token_user(&api.token).unwrap().is_none());
+    }
+
+    #[test]
+    fn usernames_are_case_insensitive() {
+        let (e, _) = engine();
+        e.create_user("Viewer", Role::Viewer, "password-123", "t")
+            .unwrap();
+        assert_eq!(e.get_user("viewer").unwrap().username, "viewer");
+        assert!(matches!(
+            e.create_user("viewer", Role::Admin, "password-123", "t"),
+            Err(Error::AlreadyExists(_))
+        ));
+        assert!(matches!(
+            e.create_user("VIEWER", Role::Admin, "password-123", "t"),
+            Err(Error::AlreadyExists(_))
+        ));
+        assert_eq!(
+            e.verify_login("VieWer", "password-123", "a")
+                .unwrap()
+                .username,
+            "viewer"
+        );
+        // Failures count against the name whatever its case.
+        for name in ["viewer", "Viewer", "VIEWER", "vIewer", "viEwer"] {
+            assert!(e.verify_login(name, "wrong-password", "b").is_err());
+        }
+        assert!(matches!(
+            e.verify_login("viewer", "password-123", "b"),
+            Err(Error::RateLimited { .. })
+        ));
+        e.set_user_role("VIEWER", Role::Editor, "t").unwrap();
+        assert_eq!(e.list_users().unwrap().len(), 1);
+        assert_eq!(e.get_user("viewer").unwrap().role, Role::Editor);
     }
 }

@@ -46,6 +46,26 @@ impl Engine {
         document: Document,
         author: &str,
     ) -> Result<SaveOutcome> {
+        self.save_draft_if(automation, Some(base_version), document, author)
+    }
+
+    /// Replaces the draft whatever its version (`If-Match: *`, RFC 9110 §13.1.1).
+    pub fn save_draft_over_any(
+        &self,
+        automation: &str,
+        document: Document,
+        author: &str,
+    ) -> Result<SaveOutcome> {
+        self.save_draft_if(automation, None, document, author)
+    }
+
+    fn save_draft_if(
+        &self,
+        automation: &str,
+        base: Option<u64>,
+        document: Document,
+        author: &str,
+    ) -> Result<SaveOutcome> {
         let problems = document.validate();
         let now = self.now();
         let w = self.db().begin_write()?;
@@ -64,7 +84,9 @@ impl Engine {
                     )));
                 }
             };
-            if current.version != base_version {
+            if let Some(base_version) = base
+                && current.version != base_version
+            {
                 drop(t);
                 w.abort()?;
                 return Err(self.keep_conflicting_save(

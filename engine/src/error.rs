@@ -40,6 +40,10 @@ pub enum Error {
     AlreadyOpen(String),
     #[error("storage error: {0}")]
     Storage(String),
+    /// The disk refused a commit that an acknowledgement waited for: nothing was acknowledged,
+    /// and the caller may try again.
+    #[error("not stored: {0}; try again")]
+    Unavailable(String),
 }
 
 impl Error {
@@ -57,6 +61,21 @@ impl Error {
             Error::Forbidden { .. } => "forbidden",
             Error::LiveReadOnly(_) => "live_read_only",
             Error::ForeignFile(_) | Error::AlreadyOpen(_) | Error::Storage(_) => "storage",
+            Error::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// The HTTP status this error answers with, for the REST API and server functions alike.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::NotFound(_) => 404,
+            Error::AlreadyExists(_) | Error::Conflict { .. } => 409,
+            Error::Invalid(_) => 422,
+            Error::BadCredentials | Error::Unauthenticated | Error::WebhookAuth(_) => 401,
+            Error::RateLimited { .. } => 429,
+            Error::Forbidden { .. } | Error::LiveReadOnly(_) => 403,
+            Error::ForeignFile(_) | Error::AlreadyOpen(_) | Error::Storage(_) => 500,
+            Error::Unavailable(_) => 503,
         }
     }
 }

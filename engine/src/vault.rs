@@ -298,6 +298,11 @@ impl Engine {
         by: &str,
     ) -> Result<bool> {
         let w = self.db().begin_write()?;
+        if w.open_table(AUTOMATIONS)?.get(automation)?.is_none() {
+            return Err(Error::NotFound(format!(
+                "automation `{automation}` does not exist"
+            )));
+        }
         let existed = {
             let mut t = w.open_table(SECRETS)?;
             t.remove((automation, mode.as_str(), name))?.is_some()

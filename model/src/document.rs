@@ -317,6 +317,7 @@ impl Document {
         if document.format != FORMAT {
             return Err(DocumentError::UnsupportedFormat(document.format));
         }
+        crate::json::check_integers(text).map_err(|message| DocumentError::Json { message })?;
         Ok(document)
     }
 

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod document;
 pub mod edit;
 pub mod expr;
+pub mod json;
 mod links;
 mod mode;
 pub mod names;
@@ -25,6 +26,7 @@ pub use expr::{
     has_expression, is_rendered_field, referenced_databases, referenced_secrets, single_expression,
     template_parts,
 };
+pub use json::check_integers;
 pub use links::BRANCH_PORTS;
 pub use mode::Mode;
 pub use names::{NameError, NameKind, slugify, unique_slug, unique_step_name};

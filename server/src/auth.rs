@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use app::session::{ClientAddr, SESSION_COOKIE, cookie_value};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{Method, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use engine::{Engine, Role, User};
@@ -57,6 +57,31 @@ pub async fn resolve_user(
 /// send neither `Sec-Fetch-Site` nor `Origin` (scripts, curl) are allowed: they carry no
 /// ambient browser credentials to abuse. Webhooks are exempt: they are meant to be called
 /// from elsewhere and carry their own secret.
+/// Headers every answer carries: no framing by another site (the Deploy button must not be
+/// clickable through someone else's page), no MIME sniffing, no full URLs in `Referer`. Pages the
+/// app renders set their own Content-Security-Policy with a nonce (`app::csp`); every other
+/// answer gets one that allows nothing.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    response
+}
+
 pub async fn check_origin(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || req.uri().path().starts_with("/hooks/") {

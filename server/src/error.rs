@@ -30,19 +30,11 @@ impl ApiError {
 
 impl From<engine::Error> for ApiError {
     fn from(e: engine::Error) -> Self {
-        use engine::Error as E;
-        let status = match &e {
-            E::NotFound(_) => StatusCode::NOT_FOUND,
-            E::AlreadyExists(_) | E::Conflict { .. } => StatusCode::CONFLICT,
-            E::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            E::BadCredentials | E::Unauthenticated | E::WebhookAuth(_) => StatusCode::UNAUTHORIZED,
-            E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            E::Forbidden { .. } | E::LiveReadOnly(_) => StatusCode::FORBIDDEN,
-            E::ForeignFile(_) | E::AlreadyOpen(_) | E::Storage(_) => {
-                tracing::error!("storage: {e}");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
+        let status =
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!("{e}");
+        }
         ApiError::new(status, e.code(), e.to_string())
     }
 }

@@ -184,6 +184,7 @@ pub fn router(engine: Engine) -> Router {
         ))
         .layer(axum::middleware::from_fn(auth::check_origin))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(auth::security_headers))
 }
 
 /// Embedded files, then the app's own "not found" page.

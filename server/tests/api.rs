@@ -509,3 +509,179 @@ async fn flat_operator_chains_are_problems_not_crashes() {
     let r = reqwest::get(s.url("/healthz")).await.unwrap();
     assert_eq!(r.text().await.unwrap(), "ok");
 }
+
+/// Server functions answer with the status the REST API would (issue 10, finding 4): not 500.
+#[tokio::test]
+async fn server_functions_answer_with_the_rest_status() {
+    let s = Server::start();
+    let c = admin(&s).await;
+    for (name, role) in [("vic", "viewer"), ("eddie", "editor")] {
+        c.post(s.url("/api/v1/users"))
+            .json(&json!({"username": name, "role": role, "password": "password-123"}))
+            .send()
+            .await
+            .unwrap();
+    }
+    c.post(s.url("/api/v1/automations"))
+        .json(&json!({"slug": "orders", "name": "Orders"}))
+        .send()
+        .await
+        .unwrap();
+    let create = |client: &reqwest::Client| {
+        client
+            .post(s.url("/api/create_automation"))
+            .form(&[("name", "Mine")])
+            .send()
+    };
+    let anonymous = reqwest::Client::new();
+    assert_eq!(create(&anonymous).await.unwrap().status(), 401);
+    let viewer = signed_in(&s, "vic", "password-123").await;
+    let r = create(&viewer).await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("viewer"));
+    let editor = signed_in(&s, "eddie", "password-123").await;
+    let r = editor
+        .post(s.url("/api/set_secret"))
+        .form(&[
+            ("automation", "orders"),
+            ("mode", "live"),
+            ("name", "TOKEN"),
+            ("value", "long enough"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "editors may not set live secrets");
+    let r = c
+        .post(s.url("/api/delete_user"))
+        .form(&[("username", ADMIN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = c
+        .post(s.url("/api/delete_secret"))
+        .form(&[("automation", "nowhere"), ("mode", "test"), ("name", "X")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "no such automation");
+}
+
+/// Issue 10, finding 6: `If-Match: *`, integers beyond 64 bits, a secret of an automation that
+/// does not exist, usernames that differ only in case.
+#[tokio::test]
+async fn small_contract_fixes() {
+    let s = Server::start();
+    let c = admin(&s).await;
+    c.post(s.url("/api/v1/automations"))
+        .json(&json!({"slug": "orders", "name": "Orders"}))
+        .send()
+        .await
+        .unwrap();
+    let doc = |value: &str| {
+        format!(
+            r#"{{"format": 1, "composers": [{{"slug": "c", "name": "C", "trigger": {{"kind": "webhook", "method": "POST"}},
+            "steps": [{{"name": "t", "kind": "transform", "config": {{"value": {value}}}}}],
+            "links": [{{"from": "trigger", "to": "t"}}]}}]}}"#
+        )
+    };
+    let put = |body: String, if_match: &str| {
+        c.put(s.url("/api/v1/automations/orders/draft"))
+            .header("If-Match", if_match.to_string())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    // RFC 9110: `*` matches whatever version the draft is at.
+    let r = put(doc("1"), "*").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = put(doc("2"), "*").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["version"], 3);
+    // An integer serde would silently turn into another number is refused.
+    let (status, _, message) = error_of(put(doc("18446744073709551616"), "3").await.unwrap()).await;
+    assert_eq!(status, 400);
+    assert!(message.contains("18446744073709551616"), "{message}");
+    let r = reqwest::Client::new()
+        .post(s.url("/hooks/test/orders/c"))
+        .header("content-type", "application/json")
+        .body(r#"{"id": 123456789012345678901234567890}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // A secret of an automation that does not exist is not there to delete.
+    let r = c
+        .delete(s.url("/api/v1/automations/nowhere/secrets/test/X"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // `Viewer` and `viewer` are one user.
+    let r = c
+        .post(s.url("/api/v1/users"))
+        .json(&json!({"username": "Viewer", "role": "viewer", "password": "password-123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = c
+        .post(s.url("/api/v1/users"))
+        .json(&json!({"username": "viewer", "role": "admin", "password": "password-123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let viewer = signed_in(&s, "VIEWER", "password-123").await;
+    let me = get_json(&viewer, s.url("/api/v1/automations")).await;
+    assert!(me["items"].is_array());
+}
+
+/// Issue 10, finding 5: no page can be framed by another site; pages carry a CSP whose nonce is
+/// the one on their scripts (the hydrated site works under it: the end-to-end tests fail on any
+/// console error, CSP violations included).
+#[tokio::test]
+async fn pages_and_answers_carry_security_headers() {
+    let s = Server::start();
+    let r = reqwest::get(s.url("/login")).await.unwrap();
+    let headers = r.headers().clone();
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    let csp = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy")
+        .to_string();
+    let html = r.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "every script carries the page's nonce: {html}"
+    );
+    let again = reqwest::get(s.url("/login")).await.unwrap();
+    assert!(
+        !again.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains(&nonce),
+        "a fresh nonce per page"
+    );
+    let api = reqwest::get(s.url("/api/v1/automations")).await.unwrap();
+    assert_eq!(api.headers()["x-frame-options"], "DENY");
+    assert!(
+        api.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+}

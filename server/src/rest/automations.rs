@@ -77,8 +77,8 @@ async fn get_draft(
     Ok(([(header::ETAG, etag(draft.version))], Json(body)).into_response())
 }
 
-/// `If-Match: "7"` (or `7`, or `W/"7"`) → 7.
-fn if_match(headers: &HeaderMap) -> ApiResult<u64> {
+/// `If-Match: "7"` (or `7`, or `W/"7"`) → `Some(7)`; `If-Match: *` (any version) → `None`.
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<u64>> {
     let raw = headers.get(header::IF_MATCH).ok_or_else(|| {
         ApiError::new(
             StatusCode::PRECONDITION_REQUIRED,
@@ -86,11 +86,17 @@ fn if_match(headers: &HeaderMap) -> ApiResult<u64> {
             "send If-Match with the ETag of the draft you edited",
         )
     })?;
+    if raw.to_str().is_ok_and(|s| s.trim() == "*") {
+        return Ok(None);
+    }
     raw.to_str()
         .ok()
         .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ApiError::bad_request("If-Match must be the draft's ETag, such as \"3\""))
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad_request("If-Match must be the draft's ETag, such as \"3\", or *")
+        })
 }
 
 async fn put_draft(
@@ -113,8 +119,9 @@ async fn put_draft(
             e.to_string(),
         ),
     })?;
-    let out = blocking(&engine, move |e| {
-        e.save_draft(&a, base, document, &user.username)
+    let out = blocking(&engine, move |e| match base {
+        Some(base) => e.save_draft(&a, base, document, &user.username),
+        None => e.save_draft_over_any(&a, document, &user.username),
     })
     .await?;
     Ok((

@@ -59,9 +59,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = body_bytes(req, state).await?;
-        serde_json::from_slice(&bytes)
+        let body = serde_json::from_slice(&bytes)
             .map(JsonBody)
-            .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))
+            .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+        model::check_integers(&String::from_utf8_lossy(&bytes)).map_err(ApiError::bad_request)?;
+        Ok(body)
     }
 }
 
