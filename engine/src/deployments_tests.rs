@@ -328,14 +328,20 @@ async fn a_live_run_replays_in_test_against_the_draft() {
             Some(json!({"x": 42})),
         )
         .unwrap();
-    let live = h.finished.await.unwrap();
+    let live = h.finished.await.unwrap().unwrap();
     assert_eq!(live.status, RunStatus::Succeeded, "{:?}", live.error);
     assert_eq!(live.deployment, Some(1));
     assert_eq!(live.steps[1].output, json!("[secret:API_KEY]"));
 
     clock.advance(chrono::Duration::seconds(60));
     e.save_draft("orders", 2, doc("replayed"), "ann").unwrap();
-    let replay = e.replay_in_test(&live.id).unwrap().finished.await.unwrap();
+    let replay = e
+        .replay_in_test(&live.id)
+        .unwrap()
+        .finished
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(replay.status, RunStatus::Succeeded, "{:?}", replay.error);
     assert_eq!(
         (replay.mode, replay.source),

@@ -11,8 +11,12 @@ pub mod deployments;
 #[cfg(test)]
 mod deployments_tests;
 mod drafts;
+#[cfg(test)]
+mod durability_tests;
 mod error;
 pub mod expr;
+#[cfg(any(test, feature = "faults"))]
+pub mod faults;
 mod http_step;
 mod ratelimit;
 mod revisions;

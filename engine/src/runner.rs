@@ -38,10 +38,11 @@ pub struct RunRequest {
 
 pub struct RunHandle {
     pub id: String,
-    /// Resolves when a `respond` step runs (or with an error when the run ends without one).
-    pub responded: oneshot::Receiver<Responded>,
-    /// Resolves with the finished run.
-    pub finished: oneshot::Receiver<Run>,
+    /// Resolves when a `respond` step runs and the run so far is committed (closed when the run
+    /// ends without one; an error when the commit failed: nothing may be acknowledged then).
+    pub responded: oneshot::Receiver<Result<Responded>>,
+    /// Resolves with the finished run once it is committed, or the error of that commit.
+    pub finished: oneshot::Receiver<Result<Run>>,
 }
 
 /// A run's state changed: the whole record as it now is.
@@ -363,14 +364,16 @@ impl Engine {
     /// Stores `run` and waits for the commit (without holding a thread), then tells listeners —
     /// whoever listens by then: a listener that subscribed during the commit read the stored
     /// run before it and must hear of this state.
-    async fn record_durable(&self, run: Run) {
+    async fn record_durable(&self, run: Run) -> Result<()> {
         let run = Arc::new(run);
-        if let Err(e) = self.runs().put_durable(run.clone()).await {
+        let stored = self.runs().put_durable(run.clone()).await;
+        if let Err(e) = &stored {
             tracing::error!(run = %run.id, "cannot store the run: {e}");
         }
         if self.inner.run_events.receiver_count() > 0 {
             let _ = self.inner.run_events.send(run);
         }
+        stored
     }
 
     /// Queues `run` for the next commit and tells listeners.
@@ -399,6 +402,8 @@ struct Progress {
     quiet_until: tokio::time::Instant,
     /// A state was broadcast but not written.
     unwritten: bool,
+    /// Some state of the run is on disk (or on its way there).
+    ever_written: bool,
 }
 
 impl Progress {
@@ -411,6 +416,7 @@ impl Progress {
                 now
             },
             unwritten: false,
+            ever_written: !quiet_start,
         }
     }
 
@@ -428,6 +434,7 @@ impl Progress {
     /// The current state is being written by the caller.
     fn recorded(&mut self) {
         self.unwritten = false;
+        self.ever_written = true;
     }
 
     /// When an unwritten state must be written if nothing else changes first.
@@ -449,8 +456,8 @@ async fn execute(
     composer: Composer,
     document: Arc<Document>,
     queued_on_disk: bool,
-    respond_tx: oneshot::Sender<Responded>,
-    done_tx: Option<oneshot::Sender<Run>>,
+    respond_tx: oneshot::Sender<Result<Responded>>,
+    done_tx: Option<oneshot::Sender<Result<Run>>>,
 ) {
     let mut respond_tx = Some(respond_tx);
     run.started_at = Some(engine.now());
@@ -461,16 +468,29 @@ async fn execute(
             run.status = RunStatus::Failed;
             run.error = Some(format!("the secrets of {} cannot be read: {e}", run.mode));
             run.finished_at = Some(engine.now());
-            engine.record_durable(run.clone()).await;
+            let stored = engine.record_durable(run.clone()).await;
             if let Some(done) = done_tx {
-                let _ = done.send(run);
+                let _ = done.send(stored.map(|()| run));
             }
             return;
         }
     };
     run.status = RunStatus::Running;
     let mut progress = Progress::new(!queued_on_disk);
-    progress.note(&engine, || redacted(&run, &secrets));
+    if queued_on_disk {
+        // A run that a crash would find queued starts again; once it runs, a crash must find
+        // it running (then interrupted), so no step of it is ever executed twice.
+        progress.recorded();
+        if let Err(e) = engine.record_durable(redacted(&run, &secrets)).await {
+            tracing::error!(run = %run.id, "not started: its running state was not stored: {e}");
+            if let Some(done) = done_tx {
+                let _ = done.send(Err(e));
+            }
+            return;
+        }
+    } else {
+        progress.note(&engine, || redacted(&run, &secrets));
+    }
     let renderer = engine.inner.renderer.clone();
     let mut status: HashMap<String, StepStatus> = composer
         .steps
@@ -489,7 +509,7 @@ async fn execute(
     let mut tasks: JoinSet<(String, steps::Outcome)> = JoinSet::new();
     let mut failure: Option<String> = None;
     // A respond step's answer, waiting for the run's state to be committed.
-    let mut answer: Option<(oneshot::Sender<Responded>, Responded)> = None;
+    let mut answer: Option<(oneshot::Sender<Result<Responded>>, Responded)> = None;
 
     loop {
         // Start every step whose inputs are resolved; skip those none of whose inputs ran.
@@ -537,6 +557,10 @@ async fn execute(
                         s.status = StepStatus::Running;
                         s.started_at = Some(engine.now());
                     });
+                    // A database write of a run with nothing on disk carries the run along.
+                    let unwritten = (!progress.ever_written
+                        && step.step_kind() == Some(StepKind::Database))
+                    .then(|| Arc::new(redacted(&run, &secrets)));
                     let ctx = StepContext {
                         engine: engine.clone(),
                         renderer: renderer.clone(),
@@ -545,6 +569,8 @@ async fn execute(
                         document: document.clone(),
                         scope: scope.for_step(engine.now().to_rfc3339()),
                         wrote: wrote.clone(),
+                        run_id: run.id.clone(),
+                        unwritten,
                     };
                     let step = step.clone();
                     tasks.spawn(async move {
@@ -568,8 +594,8 @@ async fn execute(
             }
             // The caller hears the answer only once the run so far is on disk.
             progress.recorded();
-            engine.record_durable(redacted(&run, &secrets)).await;
-            let _ = tx.send(r);
+            let stored = engine.record_durable(redacted(&run, &secrets)).await;
+            let _ = tx.send(stored.map(|()| r));
         }
         let joined = match progress.deadline() {
             // A run that outlives its quiet start is written as it is then, even while its
@@ -685,16 +711,22 @@ async fn execute(
     } else {
         redacted(&run, &secrets)
     };
-    // The final state is committed before anyone waiting on the run hears of it.
-    match done_tx.filter(|d| !d.is_closed()) {
+    // The final state is committed before anyone waiting on the run hears of it, and a failed
+    // commit is an error to them, never a success.
+    let stored = match done_tx.filter(|d| !d.is_closed()) {
         Some(done) => {
-            engine.record_durable(finished.clone()).await;
-            let _ = done.send(finished);
+            let stored = engine.record_durable(finished.clone()).await;
+            let _ = done.send(match &stored {
+                Ok(()) => Ok(finished),
+                Err(Error::Unavailable(m)) => Err(Error::Unavailable(m.clone())),
+                Err(e) => Err(Error::Unavailable(e.to_string())),
+            });
+            stored
         }
         None => engine.record_durable(finished).await,
-    }
+    };
     if let Some((tx, r)) = answer {
-        let _ = tx.send(r);
+        let _ = tx.send(stored.map(|()| r));
     }
 }
 

@@ -29,6 +29,7 @@ async fn run(e: &Engine, input: Option<Value>) -> crate::runs::Run {
         .await
         .unwrap()
         .unwrap()
+        .unwrap()
 }
 
 fn step<'a>(r: &'a crate::runs::Run, name: &str) -> &'a crate::runs::StepRun {
@@ -184,6 +185,7 @@ async fn respond_reaches_the_waiting_caller() {
     let r = tokio::time::timeout(Duration::from_secs(5), h.responded)
         .await
         .unwrap()
+        .unwrap()
         .unwrap();
     assert_eq!((r.status, r.body), (201, json!({"id": 10})));
 }
@@ -212,6 +214,7 @@ async fn database_writes_of_many_runs_share_commits_and_a_bad_one_fails_alone() 
     for (i, h) in handles.into_iter().enumerate() {
         let r = tokio::time::timeout(Duration::from_secs(20), h.finished)
             .await
+            .unwrap()
             .unwrap()
             .unwrap();
         if i == 7 {
@@ -265,6 +268,7 @@ async fn runs_are_stored_as_running_while_a_step_is_busy() {
         let r = tokio::time::timeout(Duration::from_secs(5), h.finished)
             .await
             .unwrap()
+            .unwrap()
             .unwrap();
         assert_eq!(r.status, RunStatus::Succeeded);
         assert_eq!(e.get_run(&r.id).unwrap().status, RunStatus::Succeeded);
@@ -283,6 +287,7 @@ async fn a_webhook_caller_hears_the_answer_after_the_finished_run_is_stored() {
         .unwrap();
     tokio::time::timeout(Duration::from_secs(5), h.responded)
         .await
+        .unwrap()
         .unwrap()
         .unwrap();
     // No flush: what the caller was answered after is already committed.

@@ -178,7 +178,17 @@ enum Write {
     Db(
         Box<DbWrite>,
         Option<tokio::sync::oneshot::Sender<Result<bool>>>,
+        Option<RunStake>,
     ),
+}
+
+/// The run a step's database write belongs to. If the write's commit fails, that run cannot
+/// succeed: its later records are stored as failed and their acknowledgements are errors. A run
+/// with nothing on disk yet (the quiet start of a webhook run) sends its state along, stored in
+/// the same commit unless the run has a record already, so no stored write lacks its run.
+pub(crate) struct RunStake {
+    pub run_id: String,
+    pub unwritten: Option<Arc<Run>>,
 }
 
 /// The single writer of run records and of the database writes of steps: everything that
@@ -250,16 +260,16 @@ impl RunWriter {
 
     /// Makes a step's database write in the next commit and answers with its result once it is
     /// made (not yet committed; see [`Write::Db`]).
-    pub async fn db_write(&self, write: DbWrite) -> Result<bool> {
+    pub async fn db_write(&self, write: DbWrite, stake: Option<RunStake>) -> Result<bool> {
         let (ack, done) = tokio::sync::oneshot::channel();
-        self.send(Write::Db(Box::new(write), Some(ack)))?;
+        self.send(Write::Db(Box::new(write), Some(ack), stake))?;
         done.await.map_err(|_| stopped())?
     }
 
     /// Queues a step's database write for the next commit without waiting for it. Whatever the
     /// same run queues after it (its records, a flush) is committed with it or later.
-    pub fn db_write_queued(&self, write: DbWrite) -> Result<()> {
-        self.send(Write::Db(Box::new(write), None))
+    pub fn db_write_queued(&self, write: DbWrite, stake: Option<RunStake>) -> Result<()> {
+        self.send(Write::Db(Box::new(write), None, stake))
     }
 
     /// Waits, without blocking a thread, until everything queued so far is committed.
@@ -277,7 +287,12 @@ impl RunWriter {
     }
 }
 
+/// Why a run whose database write was in a failed commit cannot succeed.
+const LOST_WRITE: &str = "a database write of this run was not stored (the disk refused it)";
+
 fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
+    // Runs with a database write in a failed commit, until their final record is stored.
+    let mut lost_writes: std::collections::HashSet<String> = std::collections::HashSet::new();
     while let Ok(first) = rx.recv() {
         // Group commit without waiting: whatever arrived while the last commit was being made
         // goes into this one, so batches grow with the load and a lone write is not delayed.
@@ -287,23 +302,65 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
         {
             batch.push(w);
         }
-        let result = commit(&db, &mut batch);
-        for w in batch {
-            let outcome = || match &result {
-                Ok(()) => Ok(()),
-                Err(e) => Err(Error::Storage(e.to_string())),
-            };
-            match w {
-                Write::Put(_, Some(ack)) | Write::Flush(ack) => ack.send(outcome()),
-                // Database writes not answered yet failed with the batch.
-                Write::Db(_, Some(ack)) => {
-                    let _ = ack.send(outcome().map(|()| false));
+        let mut tainted = Vec::new();
+        if !lost_writes.is_empty() {
+            for item in batch.iter_mut() {
+                if let Write::Put(run, _) = item
+                    && lost_writes.contains(&run.id)
+                {
+                    let mut failed = run.as_ref().clone();
+                    if failed.status.is_finished() {
+                        failed.status = RunStatus::Failed;
+                        failed.error = Some(LOST_WRITE.to_owned());
+                    }
+                    tainted.push(failed.id.clone());
+                    *run = Arc::new(failed);
                 }
-                Write::Put(_, None) | Write::Db(_, None) => {}
             }
         }
-        if let Err(e) = result {
+        let result = commit(&db, &mut batch);
+        if let Err(e) = &result {
             tracing::error!("storing runs failed: {e}");
+            for item in &batch {
+                if let Write::Db(_, _, Some(stake)) = item {
+                    lost_writes.insert(stake.run_id.clone());
+                }
+            }
+            // A run whose final record failed with this batch sends nothing more.
+            for item in &batch {
+                if let Write::Put(run, _) = item
+                    && run.status.is_finished()
+                {
+                    lost_writes.remove(&run.id);
+                }
+            }
+        }
+        for w in batch {
+            let outcome = |id: Option<&str>| match &result {
+                Ok(()) if id.is_some_and(|id| tainted.iter().any(|t| t == id)) => {
+                    Err(Error::Unavailable(LOST_WRITE.to_owned()))
+                }
+                Ok(()) => Ok(()),
+                Err(e) => Err(Error::Unavailable(format!(
+                    "the disk refused the commit: {e}"
+                ))),
+            };
+            match w {
+                Write::Put(run, ack) => {
+                    if result.is_ok() && run.status.is_finished() {
+                        lost_writes.remove(&run.id);
+                    }
+                    if let Some(ack) = ack {
+                        ack.send(outcome(Some(&run.id)));
+                    }
+                }
+                Write::Flush(ack) => ack.send(outcome(None)),
+                // Database writes not answered yet failed with the batch.
+                Write::Db(_, Some(ack), _) => {
+                    let _ = ack.send(outcome(None).map(|()| false));
+                }
+                Write::Db(_, None, _) => {}
+            }
         }
     }
 }
@@ -317,12 +374,12 @@ fn commit(db: &Database, batch: &mut [Write]) -> Result<()> {
         .map_err(|e| Error::Storage(e.to_string()))?;
     if batch.iter().any(|item| matches!(item, Write::Db(..))) {
         let writes = batch.iter().filter_map(|item| match item {
-            Write::Db(write, _) => Some(write.as_ref()),
+            Write::Db(write, _, _) => Some(write.as_ref()),
             _ => None,
         });
         let results = crate::databases::apply_step_writes(&w, writes)?;
         let acks = batch.iter_mut().filter_map(|item| match item {
-            Write::Db(write, ack) => Some((write, ack)),
+            Write::Db(write, ack, _) => Some((write, ack)),
             _ => None,
         });
         for ((write, ack), result) in acks.zip(results) {
@@ -342,6 +399,26 @@ fn commit(db: &Database, batch: &mut [Write]) -> Result<()> {
     for item in batch.iter() {
         if let Write::Put(run, _) = item {
             last.insert(run.id.as_str(), run.as_ref());
+        }
+    }
+    // A write of a run with nothing on disk: its state goes along unless a record of the run
+    // is in this batch or stored already.
+    let mut unwritten: Vec<&Run> = Vec::new();
+    for item in batch.iter() {
+        if let Write::Db(_, _, Some(stake)) = item
+            && let Some(run) = &stake.unwritten
+            && !last.contains_key(run.id.as_str())
+            && !unwritten.iter().any(|u| u.id == run.id)
+        {
+            unwritten.push(run.as_ref());
+        }
+    }
+    if !unwritten.is_empty() {
+        let runs = w.open_table(RUNS)?;
+        unwritten.retain(|run| !matches!(runs.get(run.id.as_str()), Ok(Some(_))));
+        drop(runs);
+        for run in unwritten {
+            last.insert(run.id.as_str(), run);
         }
     }
     if !last.is_empty() {

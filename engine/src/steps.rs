@@ -29,6 +29,19 @@ pub struct StepContext {
     /// Set once a step of this run queued a database write: its database reads then wait for
     /// that write's commit first, so a run reads what it wrote.
     pub wrote: Arc<std::sync::atomic::AtomicBool>,
+    /// The run this step belongs to, and its state when it has nothing on disk yet (see
+    /// [`crate::runs::RunStake`]).
+    pub run_id: String,
+    pub unwritten: Option<Arc<crate::runs::Run>>,
+}
+
+impl StepContext {
+    fn stake(&self) -> Option<crate::runs::RunStake> {
+        Some(crate::runs::RunStake {
+            run_id: self.run_id.clone(),
+            unwritten: self.unwritten.clone(),
+        })
+    }
 }
 
 /// A run's context as it grows (PRODUCT.md §3): the trigger input, the outputs of finished
@@ -333,11 +346,11 @@ async fn database(ctx: &StepContext, input: &Value) -> Result<Value, String> {
         // record is committed with it or after it.
         ctx.engine
             .runs()
-            .db_write_queued(write)
+            .db_write_queued(write, ctx.stake())
             .map_err(|e| e.to_string())?;
         return Ok(value);
     }
-    match ctx.engine.runs().db_write(write).await {
+    match ctx.engine.runs().db_write(write, ctx.stake()).await {
         Ok(deleted) => Ok(json!({ "deleted": deleted })),
         Err(e) => Err(e.to_string()),
     }

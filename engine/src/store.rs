@@ -70,6 +70,15 @@ impl Engine {
         Self::from_database(db, clock, "memory")
     }
 
+    /// A database on a fault-injecting backend, for crash and fault tests.
+    #[cfg(any(test, feature = "faults"))]
+    pub fn with_backend(backend: impl redb::StorageBackend, clock: Clock) -> Result<Engine> {
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create_with_backend(backend)?;
+        Self::from_database(db, clock, "test backend")
+    }
+
     fn from_database(db: Database, clock: Clock, shown: &str) -> Result<Engine> {
         Self::check_format(&db, shown)?;
         let db = Arc::new(db);

@@ -57,8 +57,11 @@ async fn hook(
     let body: Value = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?
+        let body = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+        // Parsed, so UTF-8.
+        model::check_integers(&String::from_utf8_lossy(&bytes)).map_err(ApiError::bad_request)?;
+        body
     };
     let input =
         json!({ "method": method, "path": path, "headers": headers, "query": query, "body": body });
@@ -79,7 +82,9 @@ async fn hook(
         return Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": handle.id }))).into_response());
     }
     match tokio::time::timeout(RESPOND_WAIT, handle.responded).await {
-        Ok(Ok(r)) => Ok(respond(r)),
+        Ok(Ok(Ok(r))) => Ok(respond(r)),
+        // The run so far is not on disk: the caller must not take the answer as done.
+        Ok(Ok(Err(e))) => Err(ApiError::from(e)),
         Ok(Err(_)) => {
             // The run ended without responding (it failed before its respond step).
             let id = handle.id.clone();

@@ -173,8 +173,19 @@ fn cargo_tests() -> Result<Outcome> {
         &["test", "-p", "server"],
         &["test", "-p", "xtask"],
     ];
+    // Reports the crash tests leave (their output is captured by the test harness).
+    let reports = [util::root().join("target/power-loss.txt")];
+    for report in &reports {
+        let _ = std::fs::remove_file(report);
+    }
     for args in runs {
         util::run(util::cargo().args(*args))?;
+    }
+    for report in &reports {
+        match std::fs::read_to_string(report) {
+            Ok(text) => print!("{text}"),
+            Err(_) => println!("no report in {}", report.display()),
+        }
     }
     Ok(Outcome::Passed)
 }

@@ -63,7 +63,10 @@ async fn start(
         return Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": handle.id }))).into_response());
     }
     let id = handle.id.clone();
-    let _ = tokio::time::timeout(WAIT_LIMIT, handle.finished).await;
+    if let Ok(Ok(Err(e))) = tokio::time::timeout(WAIT_LIMIT, handle.finished).await {
+        // The finished run was not stored: not a success, whatever it did.
+        return Err(e.into());
+    }
     let run = blocking(&engine, move |e| e.get_run(&id)).await?;
     Ok(Json(json!(run)).into_response())
 }
