@@ -150,16 +150,18 @@ impl Engine {
         let (respond_tx, responded) = oneshot::channel();
         let (done_tx, finished) = oneshot::channel();
         let id = run.id.clone();
-        let engine = self.clone();
-        tokio::spawn(execute(
-            engine,
-            run,
-            composer,
-            document,
-            queued_on_disk,
-            respond_tx,
-            Some(done_tx),
-        ));
+        self.spawn_contained(
+            id.clone(),
+            execute(
+                self.clone(),
+                run,
+                composer,
+                document,
+                queued_on_disk,
+                respond_tx,
+                Some(done_tx),
+            ),
+        );
         RunHandle {
             id,
             responded,
@@ -347,10 +349,46 @@ impl Engine {
                 continue;
             };
             let (tx, _) = oneshot::channel();
-            let engine = self.clone();
-            tokio::spawn(execute(engine, run, composer, document, true, tx, None));
+            self.spawn_contained(
+                run.id.clone(),
+                execute(self.clone(), run, composer, document, true, tx, None),
+            );
         }
         Ok(n)
+    }
+
+    /// Runs run `id`'s task so that a panic in it (a bug) fails that run and nothing else: the
+    /// run, if it is on disk, is stored as failed; whoever waits on it hears that it ended.
+    fn spawn_contained(
+        &self,
+        id: String,
+        run: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        use futures::FutureExt;
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let Err(panic) = std::panic::AssertUnwindSafe(run).catch_unwind().await else {
+                return;
+            };
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(run = %id, "the run stopped on a panic: {why}");
+            let reader = engine.clone();
+            let stored = tokio::task::spawn_blocking(move || reader.get_run(&id)).await;
+            if let Ok(Ok(mut run)) = stored
+                && !run.status.is_finished()
+            {
+                run.status = RunStatus::Failed;
+                run.error = Some(format!(
+                    "the run stopped on an internal error (a bug): {why}"
+                ));
+                run.finished_at = Some(engine.now());
+                let _ = engine.record_durable(run).await;
+            }
+        });
     }
 
     /// Tells listeners (the canvas, SSE clients) of a state that is not stored; `run` is only
@@ -477,6 +515,14 @@ async fn execute(
     };
     run.status = RunStatus::Running;
     let mut progress = Progress::new(!queued_on_disk);
+    // A bug stand-in for the tests of panic containment (debug builds, when asked for).
+    #[cfg(debug_assertions)]
+    if composer.slug == "panic-probe" && std::env::var_os("SLIPWAY_TEST_PANICS").is_some() {
+        if queued_on_disk {
+            let _ = engine.record_durable(redacted(&run, &secrets)).await;
+        }
+        panic!("panic probe");
+    }
     if queued_on_disk {
         // A run that a crash would find queued starts again; once it runs, a crash must find
         // it running (then interrupted), so no step of it is ever executed twice.

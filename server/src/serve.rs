@@ -166,8 +166,22 @@ pub fn router(engine: Engine) -> Router {
         .fallback(fallback)
         .with_state(state);
 
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+    let router = Router::new().route("/healthz", get(|| async { "ok" }));
+    // A bug stand-in for the tests of panic containment (debug builds, when asked for).
+    #[cfg(debug_assertions)]
+    let router = if std::env::var_os("SLIPWAY_TEST_PANICS").is_some() {
+        router.route(
+            "/__test/panic",
+            get(|| async {
+                panic!("panic probe");
+                #[allow(unreachable_code)]
+                ""
+            }),
+        )
+    } else {
+        router
+    };
+    router
         .route(
             "/hooks/test/{automation}/{composer}",
             axum::routing::any(crate::hooks::test_hook).with_state(engine.clone()),
@@ -184,7 +198,24 @@ pub fn router(engine: Engine) -> Router {
         ))
         .layer(axum::middleware::from_fn(auth::check_origin))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn(auth::security_headers))
+}
+
+/// A panic while handling a request (a bug) answers that request with 500; the server goes on.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let why = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!("a request stopped on a panic: {why}");
+    crate::error::ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server hit an internal error handling this request; it keeps running",
+    )
+    .into_response()
 }
 
 /// Embedded files, then the app's own "not found" page.

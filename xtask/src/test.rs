@@ -174,7 +174,10 @@ fn cargo_tests() -> Result<Outcome> {
         &["test", "-p", "xtask"],
     ];
     // Reports the crash tests leave (their output is captured by the test harness).
-    let reports = [util::root().join("target/power-loss.txt")];
+    let reports = [
+        util::root().join("target/power-loss.txt"),
+        util::root().join("target/crash.txt"),
+    ];
     for report in &reports {
         let _ = std::fs::remove_file(report);
     }

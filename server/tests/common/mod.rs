@@ -28,9 +28,15 @@ impl Server {
 
     /// Starts on an existing (or new) data dir; panics with the server's output if it fails.
     pub fn start_in(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
+    }
+
+    /// [`Server::start_in`] with more environment variables.
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_slipway"))
             .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .envs(env.iter().copied())
             .env("SLIPWAY_ADMIN_USER", ADMIN)
             .env("SLIPWAY_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("SLIPWAY_LOG", "warn")
