@@ -105,6 +105,19 @@ impl Engine {
             };
             t.insert(automation, to_bytes(&draft)?.as_slice())?;
             drop(t);
+            // The state this save replaces stood unchanged for the checkpoint interval: it is a
+            // revision too (as of when it was saved), not only the state after the pause.
+            let every = self.checkpoint_every();
+            if every > 0 && now - current.updated_at >= chrono::Duration::seconds(every) {
+                checkpoint(
+                    &w,
+                    automation,
+                    &current.document,
+                    &current.updated_by,
+                    current.updated_at,
+                    Checkpoint::Auto(0),
+                )?;
+            }
             let revision = checkpoint(
                 &w,
                 automation,

@@ -328,6 +328,35 @@ mod tests {
     }
 
     #[test]
+    fn every_state_that_stood_thirty_seconds_is_a_revision() {
+        // Issue 10: a state that stood for 32 s and was then replaced was never a revision.
+        let (e, clock) = setup();
+        let a = doc_with_steps(1);
+        let b = doc_with_steps(2);
+        clock.advance(Duration::seconds(10));
+        assert_eq!(save(&e, &a).revision, None, "too soon after revision 1");
+        clock.advance(Duration::seconds(32));
+        let out = save(&e, &b);
+        let revs = e.list_revisions("orders").unwrap();
+        assert_eq!(revs.len(), 3, "{revs:?}");
+        assert_eq!(out.revision, Some(3), "and the state after the pause");
+        assert_eq!(e.get_revision("orders", 2).unwrap().1, a);
+        assert_eq!(
+            revs[1].created_at,
+            (T0.parse::<DateTime<Utc>>().unwrap() + Duration::seconds(10)),
+            "as of when it was saved"
+        );
+        assert_eq!(e.get_revision("orders", 3).unwrap().1, b);
+        // A state that stood less than 30 s is not one of its own.
+        let c = doc_with_steps(3);
+        clock.advance(Duration::seconds(5));
+        save(&e, &c);
+        clock.advance(Duration::seconds(5));
+        save(&e, &a);
+        assert_eq!(e.list_revisions("orders").unwrap().len(), 3);
+    }
+
+    #[test]
     fn restore_keeps_a_backup_first() {
         let (e, clock) = setup();
         let old = doc_with_steps(1);
