@@ -844,3 +844,34 @@ pub async fn list_audit(cursor: Option<String>) -> Result<AuditPageView, ServerF
     require(Role::Admin)?;
     view_of(blocking(move |e| e.list_audit(50, cursor.as_deref())).await?)
 }
+
+/// The egress lists of Settings → Network, one range per line.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct NetworkView {
+    pub deny: String,
+    pub allow: String,
+}
+
+#[server]
+pub async fn get_network() -> Result<NetworkView, ServerFnError> {
+    require(Role::Admin)?;
+    let n = blocking(|e| e.network_settings()).await?;
+    Ok(NetworkView {
+        deny: n.deny.join("\n"),
+        allow: n.allow.join("\n"),
+    })
+}
+
+/// Replaces the egress lists (ranges separated by lines, commas or spaces).
+#[server]
+pub async fn set_network(deny: String, allow: String) -> Result<(), ServerFnError> {
+    let user = require(Role::Admin)?;
+    blocking(move |e| {
+        let settings = engine::egress::NetworkSettings {
+            deny: engine::egress::parse_cidrs(&deny)?,
+            allow: engine::egress::parse_cidrs(&allow)?,
+        };
+        e.set_network_settings(&user, settings).map(|_| ())
+    })
+    .await
+}

@@ -82,3 +82,22 @@ test('admins create API tokens in Settings and the token works on the REST API',
   await page.getByRole('button', { name: 'Revoke e2e script' }).click();
   await expect(page.getByRole('cell', { name: 'e2e script', exact: true })).toHaveCount(0);
 });
+
+test('an admin sets the egress rules in Settings → Network', async ({ page }) => {
+  await signIn(page);
+  const automation = unique('Network');
+  await newAutomation(page, automation);
+  await page.goto(`/a/${slugOf(automation)}/test/settings`);
+  const network = page.getByRole('region', { name: 'Network' });
+  await network.getByLabel('Denied ranges').fill('127.0.0.9/32');
+  await network.getByRole('button', { name: 'Save network rules' }).click();
+  await expect(network.getByRole('status')).toContainText('Saved');
+  await page.reload();
+  await expect(network.getByLabel('Denied ranges')).toHaveValue('127.0.0.9/32');
+  await network.getByLabel('Denied ranges').fill('not a range');
+  await network.getByRole('button', { name: 'Save network rules' }).click();
+  await expect(network.getByRole('alert')).toContainText('is not an IP address or CIDR range');
+  await network.getByLabel('Denied ranges').fill('');
+  await network.getByRole('button', { name: 'Save network rules' }).click();
+  await expect(network.getByRole('status')).toContainText('Saved');
+});

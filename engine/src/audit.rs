@@ -28,6 +28,8 @@ pub enum AuditAction {
     UserAdd,
     UserRole,
     UserDelete,
+    /// Instance settings (egress rules).
+    Settings,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

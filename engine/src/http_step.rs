@@ -8,7 +8,18 @@ fn client() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(10))
+            // Egress rules on every address connected to: resolved names through the resolver,
+            // IP literals here and in `call`, on every redirect.
+            .dns_resolver(std::sync::Arc::new(crate::egress::CheckedResolver))
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                if attempt.previous().len() >= 10 {
+                    attempt.error("too many redirects")
+                } else if let Some(why) = crate::egress::check_url(attempt.url()) {
+                    attempt.error(crate::egress::EgressDenied(why))
+                } else {
+                    attempt.follow()
+                }
+            }))
             .connect_timeout(std::time::Duration::from_secs(10))
             .user_agent("slipway")
             .build()
@@ -58,6 +69,9 @@ pub async fn call(ctx: &StepContext, input: &Value) -> Result<Value, String> {
     headers.extend(header_map(input.get("headers")));
     let parsed =
         reqwest::Url::parse(&url).map_err(|e| format!("url: `{url}` is not a valid URL: {e}"))?;
+    if let Some(why) = crate::egress::check_url(&parsed) {
+        return Err(format!("not sent: {why}"));
+    }
     let mut req = client().request(method, parsed);
     for (k, v) in &headers {
         req = req.header(k, v);
@@ -131,6 +145,14 @@ pub async fn call(ctx: &StepContext, input: &Value) -> Result<Value, String> {
 
 fn describe(e: reqwest::Error) -> String {
     use std::error::Error as _;
+    // A refusal of the egress rules is the whole story, wherever in the chain it is.
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(denied) = s.downcast_ref::<crate::egress::EgressDenied>() {
+            return format!("not sent: {denied}");
+        }
+        source = s.source();
+    }
     let mut msg = if e.is_timeout() {
         "the request timed out".to_string()
     } else if e.is_redirect() {

@@ -13,6 +13,7 @@ mod deployments_tests;
 mod drafts;
 #[cfg(test)]
 mod durability_tests;
+pub mod egress;
 mod error;
 pub mod expr;
 #[cfg(any(test, feature = "faults"))]

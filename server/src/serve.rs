@@ -38,6 +38,12 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
     {
         engine.set_checkpoint_every(secs);
     }
+    let env = |name: &str| std::env::var(name).unwrap_or_default();
+    engine::egress::set_env_lists(&env("SLIPWAY_HTTP_DENY"), &env("SLIPWAY_HTTP_ALLOW"))
+        .map_err(|e| format!("SLIPWAY_HTTP_DENY / SLIPWAY_HTTP_ALLOW: {e}"))?;
+    engine
+        .apply_network_settings()
+        .map_err(|e| format!("the egress rules cannot be read: {e}"))?;
     bootstrap_admin(&engine, addr)?;
     let addr: SocketAddr = addr
         .parse()

@@ -37,6 +37,7 @@ fn registered_routes() -> BTreeSet<(String, String)> {
         include_str!("../src/rest/runs.rs"),
         include_str!("../src/rest/secrets.rs"),
         include_str!("../src/rest/session.rs"),
+        include_str!("../src/rest/settings.rs"),
         include_str!("../src/rest/tokens.rs"),
         include_str!("../src/rest/users.rs"),
         include_str!("../src/rest/mod.rs"),

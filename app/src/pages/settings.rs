@@ -1,7 +1,9 @@
 //! Settings: the signed-in user's API tokens and, for admins, the users of this instance and
 //! the audit log.
 
-use crate::api::{AddUser, CreateToken, DeleteUser, RevokeToken, list_tokens, list_users};
+use crate::api::{
+    AddUser, CreateToken, DeleteUser, RevokeToken, SetNetwork, get_network, list_tokens, list_users,
+};
 use crate::pages::frame::use_frame;
 use crate::ui::ActionError;
 use leptos::prelude::*;
@@ -18,9 +20,41 @@ pub fn SettingsPage() -> impl IntoView {
             }>
                 <Tokens/>
                 <Users/>
+                <Network/>
                 <Audit/>
             </Show>
         </div>
+    }
+}
+
+/// Settings → Network: the egress rules of `http` steps (PRODUCT.md §15).
+#[component]
+fn Network() -> impl IntoView {
+    let set = ServerAction::<SetNetwork>::new();
+    let current = Resource::new(move || set.version().get(), |_| get_network());
+    view! {
+        <section class="card section" aria-labelledby="network-h">
+            <h2 id="network-h">"Network"</h2>
+            <p class="muted">"Addresses http steps may not connect to, checked on the address connected to (after DNS, on every redirect). Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) are always denied; loopback and private ranges are allowed unless you deny them here. Allowed ranges win over denied ones."</p>
+            <Transition>
+                {move || current.get().map(|r| match r {
+                    Ok(n) => view! {
+                        <ActionForm action=set attr:class="stack">
+                            <label class="field"><span>"Denied ranges"</span>
+                                <textarea name="deny" class="mono" rows="3" placeholder="10.0.0.0/8">{n.deny}</textarea></label>
+                            <label class="field"><span>"Allowed ranges"</span>
+                                <textarea name="allow" class="mono" rows="2" placeholder="10.0.0.7">{n.allow}</textarea></label>
+                            <div><button class="btn primary" type="submit">"Save network rules"</button></div>
+                        </ActionForm>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
+                })}
+            </Transition>
+            <ActionError value=set.value()/>
+            {move || matches!(set.value().get(), Some(Ok(()))).then(|| view! {
+                <p class="muted small" role="status">"Saved: the rules apply to the next connection."</p>
+            })}
+        </section>
     }
 }
 

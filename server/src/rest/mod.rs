@@ -7,6 +7,7 @@ mod deployments;
 mod runs;
 mod secrets;
 mod session;
+mod settings;
 mod tokens;
 mod users;
 
@@ -32,6 +33,7 @@ pub fn router() -> Router<Engine> {
         .merge(secrets::routes())
         .merge(deployments::routes())
         .merge(audit::routes())
+        .merge(settings::routes())
         .route(
             "/openapi.json",
             axum::routing::get(|| async {
