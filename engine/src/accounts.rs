@@ -130,12 +130,49 @@ fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", hex::encode(b))
 }
 
+/// Most password hashes (argon2id: about 19 MiB and a core for tens of milliseconds each)
+/// computed at once; more callers wait for a slot, and after [`HASH_WAIT`] are told to try again.
+const MAX_CONCURRENT_HASHES: usize = 4;
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+static HASHES_BUSY: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+static HASH_FREED: std::sync::Condvar = std::sync::Condvar::new();
+
+/// Runs `f` (a password hash or check) in one of the bounded slots.
+fn in_hash_slot<T>(f: impl FnOnce() -> T) -> Result<T> {
+    let deadline = std::time::Instant::now() + HASH_WAIT;
+    let mut busy = HASHES_BUSY.lock().unwrap_or_else(|p| p.into_inner());
+    while *busy >= MAX_CONCURRENT_HASHES {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(Error::Unavailable("too many sign-ins at once".into()));
+        }
+        busy = HASH_FREED
+            .wait_timeout(busy, left)
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+    }
+    *busy += 1;
+    drop(busy);
+    struct Release;
+    impl Drop for Release {
+        fn drop(&mut self) {
+            *HASHES_BUSY.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+            HASH_FREED.notify_one();
+        }
+    }
+    let _release = Release;
+    Ok(f())
+}
+
 fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Storage(format!("cannot hash password: {e}")))
+    in_hash_slot(|| {
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Storage(format!("cannot hash password: {e}")))
+    })?
 }
 
 fn check_new_user(username: &str, password: &str) -> Result<()> {
@@ -318,16 +355,18 @@ impl Engine {
         }
         let stored: Option<StoredUser> = find_user(self, username)?;
         let ok = match &stored {
-            Some(s) => PasswordHash::new(&s.password_hash)
-                .map(|h| {
-                    Argon2::default()
-                        .verify_password(password.as_bytes(), &h)
-                        .is_ok()
-                })
-                .unwrap_or(false),
+            Some(s) => in_hash_slot(|| {
+                PasswordHash::new(&s.password_hash)
+                    .map(|h| {
+                        Argon2::default()
+                            .verify_password(password.as_bytes(), &h)
+                            .is_ok()
+                    })
+                    .unwrap_or(false)
+            })?,
             None => {
                 // Spend the same work as a real check so timing does not reveal usernames.
-                let _ = hash_password(password);
+                hash_password(password)?;
                 false
             }
         };

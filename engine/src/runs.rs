@@ -195,7 +195,7 @@ pub(crate) struct RunStake {
 /// arrives while one commit is being made goes into the next one, so a step's write and its
 /// run's record share one fsync, and no step holds a thread while it waits for the disk.
 pub(crate) struct RunWriter {
-    tx: Option<mpsc::Sender<Write>>,
+    tx: Option<mpsc::SyncSender<Write>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -209,13 +209,17 @@ impl Drop for RunWriter {
     }
 }
 
+/// Most writes waiting for the run writer (PRODUCT.md §15: every queue is bounded). A commit
+/// takes a few milliseconds and holds up to 4,096 of them.
+const WRITER_QUEUE: usize = 65_536;
+
 fn stopped() -> Error {
     Error::Storage("the run writer stopped".into())
 }
 
 impl RunWriter {
     pub fn start(db: Arc<Database>) -> RunWriter {
-        let (tx, rx) = mpsc::channel::<Write>();
+        let (tx, rx) = mpsc::sync_channel::<Write>(WRITER_QUEUE);
         let spawned = std::thread::Builder::new()
             .name("slipway-run-writer".into())
             .spawn(move || writer_loop(db, rx));
@@ -232,12 +236,16 @@ impl RunWriter {
         }
     }
 
+    /// Never blocks: past [`WRITER_QUEUE`] waiting writes the server is overloaded and says so
+    /// (503) rather than queue without bound.
     fn send(&self, w: Write) -> Result<()> {
-        self.tx
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(w)
-            .map_err(|_| stopped())
+        match self.tx.as_ref().ok_or_else(stopped)?.try_send(w) {
+            Ok(()) => Ok(()),
+            Err(mpsc::TrySendError::Full(_)) => Err(Error::Unavailable(format!(
+                "the server is overloaded: {WRITER_QUEUE} records are waiting for the disk"
+            ))),
+            Err(mpsc::TrySendError::Disconnected(_)) => Err(stopped()),
+        }
     }
 
     /// Queues a run record; `durable` blocks this thread until it is committed.

@@ -181,16 +181,23 @@ pub async fn run_step(ctx: &StepContext, step: &Step) -> Outcome {
     let retry = config.get("retry");
     let max_attempts = u64_of(retry.and_then(|r| r.get("max_attempts")))
         .unwrap_or(1)
-        .clamp(1, 10) as u32;
+        .clamp(1, model::MAX_ATTEMPTS) as u32;
     let backoff_ms = u64_of(retry.and_then(|r| r.get("backoff_ms")))
         .unwrap_or(500)
         .min(60_000);
+    // Validation refuses more; a draft saved before it still waits at most this in all.
+    let mut backoff_left = model::MAX_TOTAL_BACKOFF_MS;
     let on_error_continue = config.get("on_error").and_then(Value::as_str) == Some("continue");
     let kind = step.step_kind();
-    let timeout_ms = u64_of(config.get("timeout_ms")).unwrap_or(match kind {
-        Some(StepKind::Delay) => DEFAULT_TIMEOUT_MS + MAX_DELAY_MS,
-        _ => DEFAULT_TIMEOUT_MS,
-    });
+    let timeout_ms = match kind {
+        // A delay is not bounded by the step timeout, only by its own limit.
+        Some(StepKind::Delay) => {
+            u64_of(config.get("timeout_ms")).unwrap_or(DEFAULT_TIMEOUT_MS + MAX_DELAY_MS)
+        }
+        _ => u64_of(config.get("timeout_ms"))
+            .unwrap_or(DEFAULT_TIMEOUT_MS)
+            .min(model::MAX_TIMEOUT_MS),
+    };
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -216,7 +223,8 @@ pub async fn run_step(ctx: &StepContext, step: &Step) -> Outcome {
                 on_error_continue,
             };
         }
-        let wait = backoff_ms.saturating_mul(1 << (attempts - 1).min(10));
+        let wait = model::backoff_before(backoff_ms, attempts + 1).min(backoff_left);
+        backoff_left -= wait;
         tokio::time::sleep(Duration::from_millis(wait)).await;
     }
 }

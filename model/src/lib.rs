@@ -32,5 +32,8 @@ pub use mode::Mode;
 pub use names::{NameError, NameKind, slugify, unique_slug, unique_step_name};
 pub use problem::{Problem, Severity, has_errors};
 pub use schedule::parse_cron;
-pub use step_config::{DATABASE_OPS, HTTP_METHODS, MAX_DELAY_MS, ON_ERROR};
+pub use step_config::{
+    DATABASE_OPS, HTTP_METHODS, MAX_ATTEMPTS, MAX_DELAY_MS, MAX_TIMEOUT_MS, MAX_TOTAL_BACKOFF_MS,
+    ON_ERROR, backoff_before, total_backoff,
+};
 pub use validate::{CONNECTION_KINDS, WEBHOOK_METHODS};

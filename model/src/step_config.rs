@@ -99,14 +99,38 @@ fn check_templates(at: &StepAt, out: &mut Vec<Problem>) {
     }
 }
 
+/// Longest `timeout_ms` of a step (PRODUCT.md §15). A `delay` is not bounded by it.
+pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
+/// Most attempts `retry.max_attempts` may ask for.
+pub const MAX_ATTEMPTS: u64 = 10;
+/// Longest all the waits between the attempts of one step may add up to.
+pub const MAX_TOTAL_BACKOFF_MS: u64 = 3_600_000;
+
+/// The wait before attempt `next` (2, 3, ...) with `backoff_ms`: doubling from `backoff_ms`.
+pub fn backoff_before(backoff_ms: u64, next: u32) -> u64 {
+    backoff_ms.saturating_mul(1 << next.saturating_sub(2).min(10))
+}
+
+/// What all the waits between `attempts` attempts add up to.
+pub fn total_backoff(backoff_ms: u64, attempts: u64) -> u64 {
+    (2..=attempts.min(MAX_ATTEMPTS) as u32)
+        .map(|n| backoff_before(backoff_ms, n))
+        .fold(0, u64::saturating_add)
+}
+
 fn check_timeout(at: &StepAt, out: &mut Vec<Problem>) {
-    if let Some(value) = at.get("timeout_ms")
-        && !is_positive_integer(value)
-    {
-        out.push(at.error(
-            "timeout_ms",
-            "must be a positive whole number of milliseconds",
-        ));
+    if let Some(value) = at.get("timeout_ms") {
+        if !is_positive_integer(value) {
+            out.push(at.error(
+                "timeout_ms",
+                "must be a positive whole number of milliseconds",
+            ));
+        } else if value.as_u64().is_some_and(|ms| ms > MAX_TIMEOUT_MS) {
+            out.push(at.error(
+                "timeout_ms",
+                format!("is at most {MAX_TIMEOUT_MS} (one hour)"),
+            ));
+        }
     }
 }
 
@@ -120,12 +144,29 @@ fn check_retry(at: &StepAt, out: &mut Vec<Problem>) {
     };
     let base = at.path("retry");
     match retry.get("max_attempts") {
+        Some(n) if n.as_u64().is_some_and(|n| n > MAX_ATTEMPTS) => out.push(at.error_at(
+            join_key(&base, "max_attempts"),
+            format!("is at most {MAX_ATTEMPTS}"),
+        )),
         Some(n) if n.as_u64().is_some_and(|n| n >= 1) => {}
         Some(_) => out.push(at.error_at(
             join_key(&base, "max_attempts"),
             "must be a whole number, at least 1",
         )),
         None => out.push(at.error_at(join_key(&base, "max_attempts"), "missing")),
+    }
+    if let (Some(attempts), Some(backoff)) = (
+        retry.get("max_attempts").and_then(Value::as_u64),
+        retry.get("backoff_ms").and_then(Value::as_u64),
+    ) && total_backoff(backoff, attempts) > MAX_TOTAL_BACKOFF_MS
+    {
+        out.push(at.error_at(
+            join_key(&base, "backoff_ms"),
+            format!(
+                "the waits between {attempts} attempts add up to {} s; at most one hour in all",
+                total_backoff(backoff, attempts) / 1000
+            ),
+        ));
     }
     if let Some(backoff) = retry.get("backoff_ms")
         && backoff.as_u64().is_none()
@@ -353,6 +394,33 @@ mod tests {
         );
         // Code is JavaScript, not a template.
         fine("code", json!({ "source": "return {{a: 1}}.a;" }));
+    }
+
+    #[test]
+    fn timeouts_and_retries_are_bounded() {
+        only(
+            "code",
+            json!({ "source": "", "timeout_ms": 3_600_001 }),
+            "config.timeout_ms: is at most 3600000 (one hour)",
+        );
+        fine("code", json!({ "source": "", "timeout_ms": 3_600_000 }));
+        only(
+            "code",
+            json!({ "source": "", "retry": { "max_attempts": 11 } }),
+            "config.retry.max_attempts: is at most 10",
+        );
+        // 1 + 2 + 4 + ... + 256 minutes of waits between 10 attempts.
+        let found = problems(
+            "code",
+            json!({ "source": "", "retry": { "max_attempts": 10, "backoff_ms": 60_000 } }),
+        );
+        assert!(found[0].contains("at most one hour in all"), "{found:?}");
+        fine(
+            "code",
+            json!({ "source": "", "retry": { "max_attempts": 10, "backoff_ms": 7_000 } }),
+        );
+        assert_eq!(super::total_backoff(1_000, 4), 1_000 + 2_000 + 4_000);
+        assert_eq!(super::backoff_before(1_000, 2), 1_000);
     }
 
     #[test]

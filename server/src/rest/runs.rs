@@ -150,24 +150,32 @@ async fn events(
     let done = first.status.is_finished();
     let first = Event::default().json_data(&first).unwrap_or_default();
     let stream = futures_util::stream::unfold(
-        (Some(first), rx, done, id),
-        |(pending, mut rx, done, id)| async move {
+        (Some(first), rx, done, id, engine),
+        |(pending, mut rx, done, id, engine)| async move {
             if let Some(ev) = pending {
-                return Some((Ok::<_, Infallible>(ev), (None, rx, done, id)));
+                return Some((Ok::<_, Infallible>(ev), (None, rx, done, id, engine)));
             }
             if done {
                 return None;
             }
             loop {
-                match rx.recv().await {
-                    Ok(run) if run.id == id => {
-                        let finished = run.status.is_finished();
-                        let ev = Event::default().json_data(run.as_ref()).unwrap_or_default();
-                        return Some((Ok(ev), (None, rx, finished, id)));
+                let run = match rx.recv().await {
+                    Ok(run) if run.id == id => run.as_ref().clone(),
+                    Ok(_) => continue,
+                    // The channel is bounded: a client that fell behind missed changes, perhaps
+                    // the last. It gets the run as stored now instead, so it never misses its end.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        let (reader, wanted) = (engine.clone(), id.clone());
+                        match tokio::task::spawn_blocking(move || reader.get_run(&wanted)).await {
+                            Ok(Ok(run)) => run,
+                            _ => continue,
+                        }
                     }
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(_) => return None,
-                }
+                };
+                let finished = run.status.is_finished();
+                let ev = Event::default().json_data(&run).unwrap_or_default();
+                return Some((Ok(ev), (None, rx, finished, id, engine)));
             }
         },
     );
