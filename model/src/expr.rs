@@ -104,6 +104,14 @@ pub fn check_shape(source: &str, in_expr: bool) -> Result<(), String> {
         WhitespaceConfig::default(),
     ) {
         let Ok((token, _)) = item else { break };
+        // A closing tag in a bare expression: minijinja 2.24 pops its tokenizer's last state
+        // there and then panics ("empty lexer stack", found by the property tests), so it is
+        // refused before minijinja parses it.
+        if in_expr && matches!(token, Token::VariableEnd | Token::BlockEnd) {
+            return Err(
+                "syntax error: unexpected end of tag (`}}` or `%}`) in an expression".into(),
+            );
+        }
         let starts_block = matches!(token, Token::BlockStart);
         match token {
             Token::VariableStart | Token::BlockStart | Token::VariableEnd | Token::BlockEnd => {
@@ -579,6 +587,9 @@ pub(crate) mod tests {
             "{% raw %}",
             "{{ secrets[\"\"] }}",
             "é{{é}}é",
+            // Found by the property tests: a closing tag in a bare expression.
+            "}}{{",
+            "%}{%",
         ] {
             let mut found = BTreeSet::new();
             for part in template_parts(s) {

@@ -30,6 +30,8 @@ commands:
   bench [--no-build] [GROUP...]  measure the budgets of PRODUCT.md §13 (builds dist first);
                                  GROUPs: size, startup, editor, load (default: all). Env
                                  SLIPWAY_BENCH_EXE=PATH measures that executable, building nothing
+  fuzz [CASES]                   the property tests with CASES cases each (default 20000)
+                                 and 5,000 simulated power losses
   help                           this text
 ";
 
@@ -47,6 +49,9 @@ enum Command {
     Bench {
         build: bool,
         groups: Vec<String>,
+    },
+    Fuzz {
+        cases: u64,
     },
     Help,
 }
@@ -115,6 +120,12 @@ fn parse(args: &[String]) -> Result<Command> {
                 groups: groups.iter().map(|g| g.to_string()).collect(),
             })?
         }
+        ("fuzz", []) => no_passthrough(Command::Fuzz { cases: 20_000 })?,
+        ("fuzz", [n]) => no_passthrough(Command::Fuzz {
+            cases: n
+                .parse()
+                .map_err(|_| anyhow::anyhow!("`{n}` is not a number of cases"))?,
+        })?,
         ("help" | "-h" | "--help", _) => Command::Help,
         (_, []) => bail!("unknown command `{cmd}`\n\n{USAGE}"),
         (_, extra) => bail!("unexpected argument(s) {extra:?} for `{cmd}`\n\n{USAGE}"),
@@ -146,6 +157,30 @@ fn run(command: Command) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             });
+        }
+        Command::Fuzz { cases } => {
+            let cases = cases.to_string();
+            for args in [
+                &["test", "-p", "model", "--test", "props"][..],
+                &["test", "-p", "engine", "--test", "props"][..],
+                &[
+                    "test",
+                    "-p",
+                    "engine",
+                    "--lib",
+                    "durability",
+                    "--",
+                    "--nocapture",
+                ][..],
+            ] {
+                util::run(
+                    util::cargo()
+                        .args(args)
+                        .env("PROPTEST_CASES", &cases)
+                        .env("SLIPWAY_POWER_LOSS_ROUNDS", "5000"),
+                )?;
+            }
+            return Ok(ExitCode::SUCCESS);
         }
         Command::Help => {
             print!("{USAGE}");
