@@ -477,9 +477,10 @@ fn view_of<T: serde::de::DeserializeOwned>(v: impl Serialize) -> Result<T, Serve
 /// Starts a test run of the draft with the trigger's sample; returns the run id.
 #[server]
 pub async fn start_test_run(automation: String, composer: String) -> Result<String, ServerFnError> {
-    require(Role::Editor)?;
+    let user = require(Role::Viewer)?;
     blocking(move |e| {
-        e.start_composer_run(
+        e.start_composer_run_as(
+            &user,
             &automation,
             &composer,
             Mode::Test,
@@ -584,15 +585,14 @@ pub async fn put_record(
     key: String,
     value: String,
 ) -> Result<(), ServerFnError> {
-    require(Role::Editor)?;
-    engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
+    let user = require(Role::Viewer)?;
     let value: serde_json::Value = serde_json::from_str(&value).map_err(|e| {
         crate::session::to_sfn(engine::Error::Invalid(format!(
             "the value is not JSON: {e}"
         )))
     })?;
     blocking(move |e| {
-        e.db_put(&automation, mode, &database, &key, value)
+        e.put_record_as(&user, &automation, mode, &database, &key, value)
             .map(|_| ())
     })
     .await
@@ -605,9 +605,12 @@ pub async fn delete_record(
     database: String,
     key: String,
 ) -> Result<(), ServerFnError> {
-    require(Role::Editor)?;
-    engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
-    blocking(move |e| e.db_delete(&automation, mode, &database, &key).map(|_| ())).await
+    let user = require(Role::Viewer)?;
+    blocking(move |e| {
+        e.delete_record_as(&user, &automation, mode, &database, &key)
+            .map(|_| ())
+    })
+    .await
 }
 
 #[server]
@@ -616,9 +619,12 @@ pub async fn create_database(
     mode: Mode,
     name: String,
 ) -> Result<(), ServerFnError> {
-    require(Role::Editor)?;
-    engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
-    blocking(move |e| e.create_database(&automation, mode, &name).map(|_| ())).await
+    let user = require(Role::Viewer)?;
+    blocking(move |e| {
+        e.create_database_as(&user, &automation, mode, &name)
+            .map(|_| ())
+    })
+    .await
 }
 
 /// Adds the records of a JSON Lines text (`{"key": ..., "value": ...}` per line); all or nothing.
@@ -629,9 +635,8 @@ pub async fn import_records(
     database: String,
     text: String,
 ) -> Result<u64, ServerFnError> {
-    require(Role::Editor)?;
-    engine::databases::check_user_may_change(mode).map_err(crate::session::to_sfn)?;
-    blocking(move |e| e.import_jsonl(&automation, mode, &database, &text)).await
+    let user = require(Role::Viewer)?;
+    blocking(move |e| e.import_records_as(&user, &automation, mode, &database, &text)).await
 }
 
 #[server]
@@ -802,9 +807,10 @@ pub async fn restore_backup(
 /// Starts a live run of the latest deployment (admins); returns the run id.
 #[server]
 pub async fn start_live_run(automation: String, composer: String) -> Result<String, ServerFnError> {
-    require(Role::Admin)?;
+    let user = require(Role::Viewer)?;
     blocking(move |e| {
-        e.start_composer_run(
+        e.start_composer_run_as(
+            &user,
             &automation,
             &composer,
             Mode::Live,
@@ -819,8 +825,8 @@ pub async fn start_live_run(automation: String, composer: String) -> Result<Stri
 /// Replays a live run in Test; returns the new run's id.
 #[server]
 pub async fn replay_run(id: String) -> Result<String, ServerFnError> {
-    require(Role::Editor)?;
-    blocking(move |e| e.replay_in_test(&id).map(|h| h.id)).await
+    let user = require(Role::Viewer)?;
+    blocking(move |e| e.replay_in_test_as(&user, &id).map(|h| h.id)).await
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

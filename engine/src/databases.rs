@@ -588,7 +588,7 @@ pub(crate) fn restore_backup_in(
 }
 
 /// People change test databases; live databases change only through live runs and deploys.
-pub fn check_user_may_change(mode: Mode) -> Result<()> {
+pub(crate) fn check_user_may_change(mode: Mode) -> Result<()> {
     match mode {
         Mode::Test => Ok(()),
         Mode::Live => Err(Error::LiveReadOnly(
@@ -598,8 +598,70 @@ pub fn check_user_may_change(mode: Mode) -> Result<()> {
 }
 
 impl Engine {
+    /// What a person may do to records by hand: editors, in Test only (Live's databases change
+    /// through live runs and deploys). Every adapter's change of records goes through here.
+    fn check_records_change(by: &crate::User, mode: Mode) -> Result<()> {
+        by.require(crate::Role::Editor)?;
+        check_user_may_change(mode)
+    }
+
+    /// [`Engine::create_database`] by a person (see [`Engine::check_records_change`]).
+    pub fn create_database_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        mode: Mode,
+        name: &str,
+    ) -> Result<DatabaseInfo> {
+        Self::check_records_change(by, mode)?;
+        self.get_automation(automation)?;
+        self.create_database(automation, mode, name)
+    }
+
+    /// [`Engine::db_put`] by a person.
+    pub fn put_record_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        mode: Mode,
+        database: &str,
+        key: &str,
+        value: Value,
+    ) -> Result<Value> {
+        Self::check_records_change(by, mode)?;
+        self.get_automation(automation)?;
+        self.db_put(automation, mode, database, key, value)
+    }
+
+    /// [`Engine::db_delete`] by a person.
+    pub fn delete_record_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        mode: Mode,
+        database: &str,
+        key: &str,
+    ) -> Result<bool> {
+        Self::check_records_change(by, mode)?;
+        self.db_delete(automation, mode, database, key)
+    }
+
+    /// [`Engine::import_jsonl`] by a person.
+    pub fn import_records_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        mode: Mode,
+        database: &str,
+        text: &str,
+    ) -> Result<u64> {
+        Self::check_records_change(by, mode)?;
+        self.get_automation(automation)?;
+        self.import_jsonl(automation, mode, database, text)
+    }
+
     /// Creates an empty database; a database also comes into existence on its first put.
-    pub fn create_database(
+    pub(crate) fn create_database(
         &self,
         automation: &str,
         mode: Mode,
@@ -686,7 +748,7 @@ impl Engine {
     }
 
     /// Stores `value` under `key` (creating the database if needed) and returns it.
-    pub fn db_put(
+    pub(crate) fn db_put(
         &self,
         automation: &str,
         mode: Mode,
@@ -701,7 +763,7 @@ impl Engine {
     }
 
     /// True when a record was removed.
-    pub fn db_delete(
+    pub(crate) fn db_delete(
         &self,
         automation: &str,
         mode: Mode,
@@ -767,7 +829,7 @@ impl Engine {
 
     /// Puts every `{"key":..,"value":..}` line of `text` (blank lines skipped), creating the
     /// database if needed, all or nothing. Returns the number of records written.
-    pub fn import_jsonl(
+    pub(crate) fn import_jsonl(
         &self,
         automation: &str,
         mode: Mode,

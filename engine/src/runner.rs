@@ -185,9 +185,37 @@ impl Engine {
         }
     }
 
+    /// Who may start a run by hand (Run buttons, the API): editors in Test, admins in Live.
+    pub fn role_to_run(mode: Mode) -> crate::Role {
+        match mode {
+            Mode::Test => crate::Role::Editor,
+            Mode::Live => crate::Role::Admin,
+        }
+    }
+
+    /// [`Engine::start_composer_run`] by a person, who must have [`Engine::role_to_run`].
+    pub fn start_composer_run_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        composer: &str,
+        mode: Mode,
+        source: RunSource,
+        input: Option<Value>,
+    ) -> Result<RunHandle> {
+        by.require(Self::role_to_run(mode))?;
+        self.start_composer_run(automation, composer, mode, source, input)
+    }
+
+    /// [`Engine::replay_in_test`] by a person (editors: it is a test run).
+    pub fn replay_in_test_as(&self, by: &crate::User, id: &str) -> Result<RunHandle> {
+        by.require(Self::role_to_run(Mode::Test))?;
+        self.replay_in_test(id)
+    }
+
     /// Starts a run of a composer of `automation` in `mode`; without `input`, a test run uses
     /// the trigger's sample.
-    pub fn start_composer_run(
+    pub(crate) fn start_composer_run(
         &self,
         automation: &str,
         composer: &str,
@@ -279,7 +307,7 @@ impl Engine {
 
     /// Replays live run `id` in Test: its trigger input against the current draft, with test
     /// secrets and databases; the new run names the one it replays.
-    pub fn replay_in_test(&self, id: &str) -> Result<RunHandle> {
+    pub(crate) fn replay_in_test(&self, id: &str) -> Result<RunHandle> {
         let original = self.get_run(id)?;
         if original.mode != Mode::Live {
             return Err(Error::Invalid(

@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::databases::check_user_may_change;
 use engine::{Engine, Role};
 use model::Mode;
 use serde::Deserialize;
@@ -88,10 +87,12 @@ async fn put(
     Path((a, mode, db, key)): Path<(String, Mode, String, String)>,
     JsonBody(value): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
-    auth.require(Role::Editor)?;
-    check_user_may_change(mode)?;
+    let user = auth.require(Role::Viewer)?;
     let k = key.clone();
-    let stored = blocking(&engine, move |e| e.db_put(&a, mode, &db, &k, value)).await?;
+    let stored = blocking(&engine, move |e| {
+        e.put_record_as(&user, &a, mode, &db, &k, value)
+    })
+    .await?;
     Ok(Json(json!({ "key": key, "value": stored })))
 }
 
@@ -100,10 +101,13 @@ async fn delete(
     auth: Authed,
     Path((a, mode, db, key)): Path<(String, Mode, String, String)>,
 ) -> ApiResult<StatusCode> {
-    auth.require(Role::Editor)?;
-    check_user_may_change(mode)?;
+    let user = auth.require(Role::Viewer)?;
     let k = key.clone();
-    if blocking(&engine, move |e| e.db_delete(&a, mode, &db, &k)).await? {
+    if blocking(&engine, move |e| {
+        e.delete_record_as(&user, &a, mode, &db, &k)
+    })
+    .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("no record with key `{key}`")))
