@@ -228,3 +228,55 @@ async fn acknowledged_work_survives_power_loss_at_any_moment() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/power-loss.txt");
     let _ = std::fs::write(path, format!("{report}\n"));
 }
+
+/// A schedule's firing and its queued run are one commit: whatever sync the power is lost at,
+/// a restart finds both (the run then resumes) or neither (the schedule is still due).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_firing_and_its_run_survive_power_loss_together() {
+    let schedule = json!({"format": 1, "composers": [{"slug": "tick", "name": "Tick",
+        "trigger": {"kind": "schedule", "cron": "* * * * *"},
+        "steps": [{"name": "t", "kind": "transform", "config": {"value": 1}}],
+        "links": [{"from": "trigger", "to": "t"}]}]});
+    for crash_at in 1..=4 {
+        let clock = Clock::manual("2026-12-01T10:00:30Z".parse().unwrap());
+        let (backend, faults) = FaultyBackend::new(Vec::new());
+        let e = Engine::with_backend(backend, clock.clone()).unwrap();
+        e.create_automation(A, "Orders", "ann").unwrap();
+        e.save_draft(
+            A,
+            1,
+            Document::from_json(&schedule.to_string()).unwrap(),
+            "ann",
+        )
+        .unwrap();
+        e.deploy(A, &DeployRequest::default(), "ann").unwrap();
+        clock.advance(chrono::Duration::minutes(2));
+        faults.crash_at_sync(crash_at);
+        let _ = e.fire_due_schedules();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        faults.crash();
+        let image = faults.durable_image();
+        drop(e);
+        let (backend, _) = FaultyBackend::new(image);
+        let e = Engine::with_backend(backend, clock.clone()).unwrap();
+        let due = e.armed_schedules().unwrap()[0].next <= clock.now();
+        let runs = e
+            .list_runs(
+                A,
+                Mode::Live,
+                &crate::runs::RunFilter {
+                    composer: None,
+                    status: None,
+                    limit: 10,
+                    cursor: None,
+                },
+            )
+            .unwrap()
+            .items
+            .len();
+        assert!(
+            (due && runs == 0) || (!due && runs == 1),
+            "crash at sync {crash_at}: still due {due}, {runs} runs stored"
+        );
+    }
+}

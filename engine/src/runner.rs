@@ -83,7 +83,10 @@ impl Engine {
 
     /// The queued record of a new run, its composer and document, and whether the queued state
     /// must be durable before the run is acknowledged.
-    fn queued_run(&self, req: RunRequest) -> Result<(Run, Composer, Arc<Document>, bool)> {
+    pub(crate) fn queued_run(
+        &self,
+        req: RunRequest,
+    ) -> Result<(Run, Composer, Arc<Document>, bool)> {
         let composer = req
             .document
             .composer(&req.composer)
@@ -140,7 +143,7 @@ impl Engine {
 
     /// Starts `run`; `queued_on_disk` says whether its queued state was stored (then its running
     /// state is stored at once too, so a crash finds it interrupted rather than queued again).
-    fn launch(
+    pub(crate) fn launch(
         &self,
         run: Run,
         composer: Composer,

@@ -430,24 +430,33 @@ fn commit(db: &Database, batch: &mut [Write]) -> Result<()> {
         }
     }
     if !last.is_empty() {
-        let mut runs = w.open_table(RUNS)?;
-        let mut index = w.open_table(RUN_INDEX)?;
-        let mut active = w.open_table(ACTIVE_RUNS)?;
-        for run in last.values() {
-            runs.insert(run.id.as_str(), to_bytes(run)?.as_slice())?;
-            let entry = to_bytes(&(run.composer.as_str(), run.status))?;
-            index.insert(
-                (run.automation.as_str(), run.mode.as_str(), run.id.as_str()),
-                entry.as_slice(),
-            )?;
-            if run.status.is_finished() {
-                active.remove(run.id.as_str())?;
-            } else {
-                active.insert(run.id.as_str(), [].as_slice())?;
-            }
-        }
+        store_runs_in(&w, last.values().copied())?;
     }
     w.commit()?;
+    Ok(())
+}
+
+/// Writes run records inside `w`: the record, its index entry, and whether it is active.
+pub(crate) fn store_runs_in<'r>(
+    w: &redb::WriteTransaction,
+    runs_to_store: impl IntoIterator<Item = &'r Run>,
+) -> Result<()> {
+    let mut runs = w.open_table(RUNS)?;
+    let mut index = w.open_table(RUN_INDEX)?;
+    let mut active = w.open_table(ACTIVE_RUNS)?;
+    for run in runs_to_store {
+        runs.insert(run.id.as_str(), to_bytes(run)?.as_slice())?;
+        let entry = to_bytes(&(run.composer.as_str(), run.status))?;
+        index.insert(
+            (run.automation.as_str(), run.mode.as_str(), run.id.as_str()),
+            entry.as_slice(),
+        )?;
+        if run.status.is_finished() {
+            active.remove(run.id.as_str())?;
+        } else {
+            active.insert(run.id.as_str(), [].as_slice())?;
+        }
+    }
     Ok(())
 }
 

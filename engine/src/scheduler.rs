@@ -81,27 +81,33 @@ impl Engine {
             if armed.next > now {
                 continue;
             }
-            let w = self.db().begin_write()?;
-            w.open_table(LAST_FIRED)?.insert(
-                (armed.automation.as_str(), armed.composer.as_str()),
-                to_bytes(&now)?.as_slice(),
-            )?;
-            w.commit()?;
             let Some(live) = self.live(&armed.automation)? else {
                 continue;
             };
-            let handle = self.start_run(RunRequest {
-                automation: armed.automation.clone(),
-                composer: armed.composer.clone(),
-                mode: Mode::Live,
-                source: RunSource::Schedule,
-                input: json!({ "scheduled_at": armed.next, "fired_at": now }),
-                document: live.document.clone(),
-                revision: None,
-                deployment: Some(live.deployment.number),
-                replay_of: None,
-            });
-            match handle {
+            // The firing and its queued run are one commit: a crash finds both or neither
+            // (then the schedule is still due and fires at start).
+            let fired = (|| {
+                let (run, composer, document, _) = self.queued_run(RunRequest {
+                    automation: armed.automation.clone(),
+                    composer: armed.composer.clone(),
+                    mode: Mode::Live,
+                    source: RunSource::Schedule,
+                    input: json!({ "scheduled_at": armed.next, "fired_at": now }),
+                    document: live.document.clone(),
+                    revision: None,
+                    deployment: Some(live.deployment.number),
+                    replay_of: None,
+                })?;
+                let w = self.db().begin_write()?;
+                w.open_table(LAST_FIRED)?.insert(
+                    (armed.automation.as_str(), armed.composer.as_str()),
+                    to_bytes(&now)?.as_slice(),
+                )?;
+                crate::runs::store_runs_in(&w, [&run])?;
+                w.commit()?;
+                Ok::<_, crate::Error>(self.launch(run, composer, document, true))
+            })();
+            match fired {
                 Ok(h) => started.push(h.id),
                 Err(e) => tracing::error!(
                     automation = armed.automation,
