@@ -681,8 +681,8 @@ pub async fn set_secret(
     name: String,
     value: String,
 ) -> Result<Option<String>, ServerFnError> {
-    let user = require(engine::vault::role_to_manage(mode))?;
-    blocking(move |e| e.store_secret(&automation, mode, &name, &value, &user.username)).await
+    let user = require(Role::Viewer)?;
+    blocking(move |e| e.set_secret_as(&user, &automation, mode, &name, &value)).await
 }
 
 #[server]
@@ -691,9 +691,9 @@ pub async fn delete_secret(
     mode: Mode,
     name: String,
 ) -> Result<(), ServerFnError> {
-    let user = require(engine::vault::role_to_manage(mode))?;
+    let user = require(Role::Viewer)?;
     blocking(move |e| {
-        e.delete_secret(&automation, mode, &name, &user.username)
+        e.delete_secret_as(&user, &automation, mode, &name)
             .map(|_| ())
     })
     .await

@@ -290,7 +290,7 @@ impl Engine {
     }
 
     /// Deletes secret `name`; false when there was none.
-    pub fn delete_secret(
+    pub(crate) fn delete_secret(
         &self,
         automation: &str,
         mode: Mode,
@@ -334,8 +334,33 @@ impl Engine {
         Ok(out)
     }
 
+    /// Sets a secret by a person, who must have [`role_to_manage`] the mode's secrets.
+    pub fn set_secret_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        mode: Mode,
+        name: &str,
+        value: &str,
+    ) -> Result<Option<String>> {
+        by.require(role_to_manage(mode))?;
+        self.store_secret(automation, mode, name, value, &by.username)
+    }
+
+    /// Deletes a secret by a person, who must have [`role_to_manage`] the mode's secrets.
+    pub fn delete_secret_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        mode: Mode,
+        name: &str,
+    ) -> Result<bool> {
+        by.require(role_to_manage(mode))?;
+        self.delete_secret(automation, mode, name, &by.username)
+    }
+
     /// [`Engine::set_secret`] with the engine's own master key.
-    pub fn store_secret(
+    pub(crate) fn store_secret(
         &self,
         automation: &str,
         mode: Mode,
