@@ -151,11 +151,7 @@ async fn automations_draft_etag_and_conflicts() {
 async fn malformed_invalid_and_oversized_drafts() {
     let s = Server::start();
     let c = admin(&s).await;
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "orders", "name": "Orders"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "orders").await;
     let put = |body: Vec<u8>, version: &str| {
         c.put(s.url("/api/v1/automations/orders/draft"))
             .header("If-Match", version.to_string())
@@ -245,11 +241,7 @@ async fn roles_are_enforced_on_the_server() {
             .unwrap();
         assert_eq!(r.status(), 201);
     }
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "orders", "name": "Orders"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "orders").await;
 
     let viewer = signed_in(&s, "vic", "password-123").await;
     assert_eq!(
@@ -391,20 +383,9 @@ async fn cross_site_state_changes_are_refused() {
 async fn revisions_list_one_and_restore() {
     let s = Server::start();
     let c = admin(&s).await;
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "orders", "name": "Orders"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "orders").await;
     let doc = json!({"format": 1, "composers": [{"slug": "intake", "name": "Intake", "trigger": {"kind": "manual"}}]});
-    let r = c
-        .put(s.url("/api/v1/automations/orders/draft"))
-        .header("If-Match", "1")
-        .json(&doc)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    save_draft(&c, &s, "orders", &doc).await;
     // A stale save from a second editor: refused, and kept as a revision.
     let (status, _, message) = error_of(
         c.put(s.url("/api/v1/automations/orders/draft"))
@@ -464,11 +445,7 @@ async fn revisions_list_one_and_restore() {
 async fn flat_operator_chains_are_problems_not_crashes() {
     let s = Server::start();
     let c = admin(&s).await;
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "orders", "name": "Orders"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "orders").await;
     let probes = [
         format!("{{{{ {}1 }}}}", "-".repeat(1_000_000)),
         format!("{{{{ 1{} }}}}", " + 1".repeat(1_000_000)),
@@ -522,11 +499,7 @@ async fn server_functions_answer_with_the_rest_status() {
             .await
             .unwrap();
     }
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "orders", "name": "Orders"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "orders").await;
     let create = |client: &reqwest::Client| {
         client
             .post(s.url("/api/create_automation"))
@@ -574,11 +547,7 @@ async fn server_functions_answer_with_the_rest_status() {
 async fn small_contract_fixes() {
     let s = Server::start();
     let c = admin(&s).await;
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "orders", "name": "Orders"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "orders").await;
     let doc = |value: &str| {
         format!(
             r#"{{"format": 1, "composers": [{{"slug": "c", "name": "C", "trigger": {{"kind": "webhook", "method": "POST"}},

@@ -44,11 +44,7 @@ async fn kill_9_under_load_never_starts_a_run_twice() {
     let data = tmp.path().join("data");
     let mut s = Server::start_in(&data);
     let c = admin(&s).await;
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "shop", "name": "Shop"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "shop").await;
     let doc = json!({"format": 1, "composers": [{"slug": "order", "name": "Order",
         "trigger": {"kind": "webhook", "method": "POST"},
         "steps": [
@@ -56,14 +52,7 @@ async fn kill_9_under_load_never_starts_a_run_twice() {
             {"name": "after", "kind": "transform", "config": {"value": "{{ steps.call.status }}"}}
         ],
         "links": [{"from": "trigger", "to": "call"}, {"from": "call", "to": "after"}]}]});
-    let r = c
-        .put(s.url("/api/v1/automations/shop/draft"))
-        .header("If-Match", "1")
-        .json(&doc)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    save_draft(&c, &s, "shop", &doc).await;
     drop(c);
 
     let mut seed = std::time::SystemTime::now()
@@ -184,11 +173,7 @@ async fn a_panic_fails_one_request_or_run_and_the_server_keeps_serving() {
     );
 
     let c = admin(&s).await;
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "shop", "name": "Shop"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "shop").await;
     let doc = json!({"format": 1, "composers": [
         {"slug": "panic-probe", "name": "Probe", "trigger": {"kind": "webhook", "method": "POST"},
          "steps": [{"name": "t", "kind": "transform", "config": {"value": 1}}],
@@ -197,14 +182,7 @@ async fn a_panic_fails_one_request_or_run_and_the_server_keeps_serving() {
          "steps": [{"name": "t", "kind": "transform", "config": {"value": 2}},
                    {"name": "r", "kind": "respond", "config": {"body": "{{ steps.t }}"}}],
          "links": [{"from": "trigger", "to": "t"}, {"from": "t", "to": "r"}]}]});
-    let r = c
-        .put(s.url("/api/v1/automations/shop/draft"))
-        .header("If-Match", "1")
-        .json(&doc)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    save_draft(&c, &s, "shop", &doc).await;
     let r = reqwest::Client::new()
         .post(s.url("/hooks/test/shop/panic-probe"))
         .json(&json!({}))

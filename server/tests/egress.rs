@@ -79,11 +79,7 @@ async fn denied_addresses_get_nothing_and_the_error_names_the_rule() {
         &[("SLIPWAY_HTTP_DENY", "127.0.0.2/32")],
     );
     let c = admin(&s).await;
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "shop", "name": "Shop"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "shop").await;
 
     // In the URL.
     let step = step_error(&c, &s, &format!("http://127.0.0.2:{denied_port}/hit")).await;

@@ -22,11 +22,7 @@ fn forms() -> Vec<String> {
 async fn secrets_reach_expressions_but_never_records_responses_or_the_file() {
     let s = Server::start();
     let c = admin(&s).await;
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "shop", "name": "Shop"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "shop").await;
     let r = c
         .put(s.url("/api/v1/automations/shop/secrets/test/API_TOKEN"))
         .json(&json!({"value": VALUE}))
@@ -41,14 +37,7 @@ async fn secrets_reach_expressions_but_never_records_responses_or_the_file() {
             {"name": "reply", "kind": "respond", "config": {"body": {"len": "{{ steps.t.plain | length }}"}}}
         ],
         "links": [{"from": "trigger", "to": "t"}, {"from": "t", "to": "log"}, {"from": "log", "to": "reply"}]}]});
-    let r = c
-        .put(s.url("/api/v1/automations/shop/draft"))
-        .header("If-Match", "1")
-        .json(&doc)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    save_draft(&c, &s, "shop", &doc).await;
 
     let r = reqwest::Client::new()
         .post(s.url("/hooks/test/shop/use"))
@@ -104,11 +93,7 @@ async fn secrets_reach_expressions_but_never_records_responses_or_the_file() {
 async fn who_may_manage_secrets() {
     let s = Server::start();
     let c = admin(&s).await;
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "shop", "name": "Shop"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "shop").await;
     for (name, role) in [("vic", "viewer"), ("eddie", "editor")] {
         c.post(s.url("/api/v1/users"))
             .json(&json!({"username": name, "role": role, "password": "password-123"}))
@@ -156,11 +141,7 @@ async fn who_may_manage_secrets() {
 async fn redaction_never_rewrites_data_and_skips_short_values() {
     let s = Server::start();
     let c = admin(&s).await;
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "shop", "name": "Shop"}))
-        .send()
-        .await
-        .unwrap();
+    create_automation(&c, &s, "shop").await;
     let r = c
         .put(s.url("/api/v1/automations/shop/secrets/test/ONE"))
         .json(&json!({"value": "a"}))
@@ -185,14 +166,7 @@ async fn redaction_never_rewrites_data_and_skips_short_values() {
             {"name": "reply", "kind": "respond", "config": {"body": {"stored": "{{ steps.put }}", "uses": "{{ secrets.ONE }}"}}}
         ],
         "links": [{"from": "trigger", "to": "put"}, {"from": "put", "to": "keep"}, {"from": "keep", "to": "reply"}]}]});
-    let r = c
-        .put(s.url("/api/v1/automations/shop/draft"))
-        .header("If-Match", "1")
-        .json(&doc)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    save_draft(&c, &s, "shop", &doc).await;
     let r = reqwest::Client::new()
         .post(s.url("/hooks/test/shop/save"))
         .json(&json!({"fruit": "banana"}))

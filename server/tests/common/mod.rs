@@ -145,3 +145,32 @@ pub async fn get_json(c: &reqwest::Client, url: String) -> serde_json::Value {
         .await
         .expect("JSON answer")
 }
+
+/// Creates automation `slug` (named after it) as `c`.
+pub async fn create_automation(c: &reqwest::Client, server: &Server, slug: &str) {
+    let r = c
+        .post(server.url("/api/v1/automations"))
+        .json(&serde_json::json!({"slug": slug, "name": slug}))
+        .send()
+        .await
+        .expect("create automation");
+    assert_eq!(r.status(), 201, "create automation {slug}");
+}
+
+/// Replaces the draft of `slug` with `doc`, whatever its version; answers the save.
+pub async fn save_draft(
+    c: &reqwest::Client,
+    server: &Server,
+    slug: &str,
+    doc: &serde_json::Value,
+) -> serde_json::Value {
+    let r = c
+        .put(server.url(&format!("/api/v1/automations/{slug}/draft")))
+        .header("If-Match", "*")
+        .json(doc)
+        .send()
+        .await
+        .expect("save draft");
+    assert_eq!(r.status(), 200, "save the draft of {slug}");
+    r.json().await.expect("JSON answer")
+}
