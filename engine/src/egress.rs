@@ -73,38 +73,30 @@ impl EgressRules {
         env_allow: &[String],
         settings: &NetworkSettings,
     ) -> Result<Self> {
-        let mut deny = Vec::new();
-        for d in DEFAULT_DENY {
-            deny.push(Rule {
-                net: parse_net(d)?,
-                from: "default",
-            });
+        fn rules<'a>(
+            lists: impl IntoIterator<Item = (&'a [String], &'static str)>,
+        ) -> Result<Vec<Rule>> {
+            let mut out = Vec::new();
+            for (list, from) in lists {
+                for item in list {
+                    out.push(Rule {
+                        net: parse_net(item)?,
+                        from,
+                    });
+                }
+            }
+            Ok(out)
         }
-        for d in env_deny {
-            deny.push(Rule {
-                net: parse_net(d)?,
-                from: "SLIPWAY_HTTP_DENY",
-            });
-        }
-        for d in &settings.deny {
-            deny.push(Rule {
-                net: parse_net(d)?,
-                from: "Settings → Network",
-            });
-        }
-        let mut allow = Vec::new();
-        for a in env_allow {
-            allow.push(Rule {
-                net: parse_net(a)?,
-                from: "SLIPWAY_HTTP_ALLOW",
-            });
-        }
-        for a in &settings.allow {
-            allow.push(Rule {
-                net: parse_net(a)?,
-                from: "Settings → Network",
-            });
-        }
+        let defaults: Vec<String> = DEFAULT_DENY.iter().map(|d| d.to_string()).collect();
+        let deny = rules([
+            (defaults.as_slice(), "default"),
+            (env_deny, "SLIPWAY_HTTP_DENY"),
+            (settings.deny.as_slice(), "Settings → Network"),
+        ])?;
+        let allow = rules([
+            (env_allow, "SLIPWAY_HTTP_ALLOW"),
+            (settings.allow.as_slice(), "Settings → Network"),
+        ])?;
         Ok(EgressRules { deny, allow })
     }
 
