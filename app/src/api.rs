@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use crate::session::{blocking, require};
+use crate::session::{blocking, require, signed_in};
 #[cfg(feature = "ssr")]
 use engine::Role;
 
@@ -192,12 +192,9 @@ pub async fn frame_data(automation: String, mode: Mode) -> Result<Frame, ServerF
 /// Creates an automation named `name` (its slug derived from the name) and opens it.
 #[server]
 pub async fn create_automation(name: String) -> Result<(), ServerFnError> {
-    let user = require(Role::Editor)?;
-    let slug = blocking(move |e| {
-        e.create_automation_named(&name, &user.username)
-            .map(|a| a.slug)
-    })
-    .await?;
+    let user = signed_in()?;
+    let slug =
+        blocking(move |e| e.create_automation_named_as(&user, &name).map(|a| a.slug)).await?;
     leptos_axum::redirect(&format!("/a/{slug}/test"));
     Ok(())
 }
@@ -219,15 +216,15 @@ pub async fn list_tokens() -> Result<Vec<TokenItem>, ServerFnError> {
 /// Creates an API token for the signed-in user; the token is returned once.
 #[server]
 pub async fn create_token(name: String) -> Result<String, ServerFnError> {
-    let user = require(Role::Admin)?;
-    let new = blocking(move |e| e.create_api_token(&user.username, &name)).await?;
+    let user = signed_in()?;
+    let new = blocking(move |e| e.create_api_token_as(&user, &name)).await?;
     Ok(new.token)
 }
 
 #[server]
 pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
-    let user = require(Role::Viewer)?;
-    blocking(move |e| e.revoke_api_token(&user.username, &id)).await
+    let user = signed_in()?;
+    blocking(move |e| e.revoke_api_token_as(&user, &id)).await
 }
 
 #[server]
@@ -250,10 +247,10 @@ pub async fn add_user(
     role: String,
     password: String,
 ) -> Result<(), ServerFnError> {
-    let me = require(Role::Admin)?;
+    let me = signed_in()?;
     blocking(move |e| {
         let role: Role = role.parse()?;
-        e.create_user(&username, role, &password, &me.username)
+        e.create_user_as(&me, &username, role, &password)
             .map(|_| ())
     })
     .await
@@ -261,13 +258,8 @@ pub async fn add_user(
 
 #[server]
 pub async fn delete_user(username: String) -> Result<(), ServerFnError> {
-    let me = require(Role::Admin)?;
-    if me.username == username {
-        return Err(crate::session::to_sfn(engine::Error::Invalid(
-            "you cannot delete your own account".into(),
-        )));
-    }
-    blocking(move |e| e.delete_user(&username, &me.username)).await
+    let me = signed_in()?;
+    blocking(move |e| e.delete_user_as(&me, &username)).await
 }
 
 /// The draft as the editor loads it.
@@ -308,13 +300,12 @@ pub async fn save_draft(
     version: u64,
     document: model::Document,
 ) -> Result<SaveReply, ServerFnError> {
-    let user = require(Role::Editor)?;
+    let user = signed_in()?;
     let e = crate::session::engine()?;
-    let r = tokio::task::spawn_blocking(move || {
-        e.save_draft(&automation, version, document, &user.username)
-    })
-    .await
-    .map_err(|j| ServerFnError::new(j.to_string()))?;
+    let r =
+        tokio::task::spawn_blocking(move || e.save_draft_as(&user, &automation, version, document))
+            .await
+            .map_err(|j| ServerFnError::new(j.to_string()))?;
     match r {
         Ok(out) => Ok(SaveReply::Saved {
             version: out.version,
@@ -373,14 +364,14 @@ pub async fn get_revision(
 /// Restores a revision (the draft is kept as a backup first); returns the new draft version.
 #[server]
 pub async fn restore_revision(automation: String, number: u64) -> Result<u64, ServerFnError> {
-    let user = require(Role::Editor)?;
-    blocking(move |e| e.restore_revision(&automation, number, &user.username)).await
+    let user = signed_in()?;
+    blocking(move |e| e.restore_revision_as(&user, &automation, number)).await
 }
 
 #[server]
 pub async fn name_version(automation: String, label: String) -> Result<u64, ServerFnError> {
-    let user = require(Role::Editor)?;
-    blocking(move |e| e.name_version(&automation, &label, &user.username)).await
+    let user = signed_in()?;
+    blocking(move |e| e.name_version_as(&user, &automation, &label)).await
 }
 
 /// The next three times a schedule fires, formatted in its own time zone.
@@ -477,7 +468,7 @@ fn view_of<T: serde::de::DeserializeOwned>(v: impl Serialize) -> Result<T, Serve
 /// Starts a test run of the draft with the trigger's sample; returns the run id.
 #[server]
 pub async fn start_test_run(automation: String, composer: String) -> Result<String, ServerFnError> {
-    let user = require(Role::Viewer)?;
+    let user = signed_in()?;
     blocking(move |e| {
         e.start_composer_run_as(
             &user,
@@ -585,7 +576,7 @@ pub async fn put_record(
     key: String,
     value: String,
 ) -> Result<(), ServerFnError> {
-    let user = require(Role::Viewer)?;
+    let user = signed_in()?;
     let value: serde_json::Value = serde_json::from_str(&value).map_err(|e| {
         crate::session::to_sfn(engine::Error::Invalid(format!(
             "the value is not JSON: {e}"
@@ -605,7 +596,7 @@ pub async fn delete_record(
     database: String,
     key: String,
 ) -> Result<(), ServerFnError> {
-    let user = require(Role::Viewer)?;
+    let user = signed_in()?;
     blocking(move |e| {
         e.delete_record_as(&user, &automation, mode, &database, &key)
             .map(|_| ())
@@ -619,7 +610,7 @@ pub async fn create_database(
     mode: Mode,
     name: String,
 ) -> Result<(), ServerFnError> {
-    let user = require(Role::Viewer)?;
+    let user = signed_in()?;
     blocking(move |e| {
         e.create_database_as(&user, &automation, mode, &name)
             .map(|_| ())
@@ -635,7 +626,7 @@ pub async fn import_records(
     database: String,
     text: String,
 ) -> Result<u64, ServerFnError> {
-    let user = require(Role::Viewer)?;
+    let user = signed_in()?;
     blocking(move |e| e.import_records_as(&user, &automation, mode, &database, &text)).await
 }
 
@@ -681,7 +672,7 @@ pub async fn set_secret(
     name: String,
     value: String,
 ) -> Result<Option<String>, ServerFnError> {
-    let user = require(Role::Viewer)?;
+    let user = signed_in()?;
     blocking(move |e| e.set_secret_as(&user, &automation, mode, &name, &value)).await
 }
 
@@ -691,7 +682,7 @@ pub async fn delete_secret(
     mode: Mode,
     name: String,
 ) -> Result<(), ServerFnError> {
-    let user = require(Role::Viewer)?;
+    let user = signed_in()?;
     blocking(move |e| {
         e.delete_secret_as(&user, &automation, mode, &name)
             .map(|_| ())
@@ -772,13 +763,13 @@ pub async fn deploy(
     databases: Vec<String>,
     note: String,
 ) -> Result<DeploymentView, ServerFnError> {
-    let user = require(Role::Editor)?;
+    let user = signed_in()?;
     let req = engine::DeployRequest {
         secrets,
         databases,
         note,
     };
-    view_of(blocking(move |e| e.deploy(&automation, &req, &user.username)).await?)
+    view_of(blocking(move |e| e.deploy_as(&user, &automation, &req)).await?)
 }
 
 #[server]
@@ -789,8 +780,8 @@ pub async fn list_deployments(automation: String) -> Result<Vec<DeploymentView>,
 
 #[server]
 pub async fn rollback(automation: String, number: u64) -> Result<DeploymentView, ServerFnError> {
-    let user = require(Role::Editor)?;
-    view_of(blocking(move |e| e.rollback(&automation, number, &user.username)).await?)
+    let user = signed_in()?;
+    view_of(blocking(move |e| e.rollback_as(&user, &automation, number)).await?)
 }
 
 #[server]
@@ -799,15 +790,14 @@ pub async fn restore_backup(
     number: u64,
     database: String,
 ) -> Result<u64, ServerFnError> {
-    let user = require(Role::Admin)?;
-    blocking(move |e| e.restore_database_backup(&automation, number, &database, &user.username))
-        .await
+    let user = signed_in()?;
+    blocking(move |e| e.restore_database_backup_as(&user, &automation, number, &database)).await
 }
 
 /// Starts a live run of the latest deployment (admins); returns the run id.
 #[server]
 pub async fn start_live_run(automation: String, composer: String) -> Result<String, ServerFnError> {
-    let user = require(Role::Viewer)?;
+    let user = signed_in()?;
     blocking(move |e| {
         e.start_composer_run_as(
             &user,
@@ -825,7 +815,7 @@ pub async fn start_live_run(automation: String, composer: String) -> Result<Stri
 /// Replays a live run in Test; returns the new run's id.
 #[server]
 pub async fn replay_run(id: String) -> Result<String, ServerFnError> {
-    let user = require(Role::Viewer)?;
+    let user = signed_in()?;
     blocking(move |e| e.replay_in_test_as(&user, &id).map(|h| h.id)).await
 }
 
@@ -871,13 +861,11 @@ pub async fn get_network() -> Result<NetworkView, ServerFnError> {
 /// Replaces the egress lists (ranges separated by lines, commas or spaces).
 #[server]
 pub async fn set_network(deny: String, allow: String) -> Result<(), ServerFnError> {
-    let user = require(Role::Admin)?;
-    blocking(move |e| {
-        let settings = engine::egress::NetworkSettings {
-            deny: engine::egress::parse_cidrs(&deny)?,
-            allow: engine::egress::parse_cidrs(&allow)?,
-        };
-        e.set_network_settings(&user, settings).map(|_| ())
-    })
-    .await
+    let user = signed_in()?;
+    // The engine splits and parses the lists (each text is one entry of ranges here).
+    let settings = engine::egress::NetworkSettings {
+        deny: vec![deny],
+        allow: vec![allow],
+    };
+    blocking(move |e| e.set_network_settings(&user, settings).map(|_| ())).await
 }

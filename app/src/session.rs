@@ -28,6 +28,11 @@ pub fn client_addr() -> String {
         .unwrap_or_default()
 }
 
+/// The signed-in user (401 otherwise), for an engine method that checks the role itself.
+pub fn signed_in() -> Result<User, ServerFnError> {
+    optional_user().ok_or_else(|| to_sfn(engine::Error::Unauthenticated))
+}
+
 /// The signed-in user, who must have at least `role`.
 pub fn require(role: Role) -> Result<User, ServerFnError> {
     let user = optional_user().ok_or_else(|| to_sfn(engine::Error::Unauthenticated))?;

@@ -92,6 +92,8 @@ test('an admin sets the egress rules in Settings → Network', async ({ page }) 
   await network.getByLabel('Denied ranges').fill('127.0.0.9/32');
   await network.getByRole('button', { name: 'Save network rules' }).click();
   await expect(network.getByRole('status')).toContainText('Saved');
+  // The audit log below shows the change without a reload.
+  await expect(page.getByRole('region', { name: 'Audit' })).toContainText('set egress rules: deny [127.0.0.9/32]');
   await page.reload();
   await expect(network.getByLabel('Denied ranges')).toHaveValue('127.0.0.9/32');
   await network.getByLabel('Denied ranges').fill('not a range');

@@ -225,7 +225,8 @@ impl Engine {
             .ok_or_else(|| Error::NotFound(format!("user `{username}` does not exist")))
     }
 
-    /// Creates a user; `actor` (who did it, for the audit log) is `setup` or `cli` outside the app.
+    /// Creates a user as the operator (`actor` is `environment` or `cli`: the first admin, the
+    /// `slipway user` command on a stopped server); people use [`Engine::create_user_as`].
     pub fn create_user(
         &self,
         username: &str,
@@ -275,7 +276,13 @@ impl Engine {
         Ok(stored.user)
     }
 
-    pub fn set_user_role(&self, username: &str, role: Role, actor: &str) -> Result<User> {
+    /// Changes a user's role, by an admin (the last admin stays an admin).
+    pub fn set_user_role_as(&self, by: &User, username: &str, role: Role) -> Result<User> {
+        by.require(Role::Admin)?;
+        self.set_user_role(username, role, &by.username)
+    }
+
+    pub(crate) fn set_user_role(&self, username: &str, role: Role, actor: &str) -> Result<User> {
         let mut stored: StoredUser = find_user(self, username)?
             .ok_or_else(|| Error::NotFound(format!("user `{username}` does not exist")))?;
         if stored.user.role == Role::Admin && role != Role::Admin && self.admin_count()? <= 1 {
@@ -300,7 +307,28 @@ impl Engine {
         Ok(stored.user)
     }
 
-    pub fn delete_user(&self, username: &str, actor: &str) -> Result<()> {
+    /// [`Engine::create_user`] by a person: admins only.
+    pub fn create_user_as(
+        &self,
+        by: &User,
+        username: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<User> {
+        by.require(Role::Admin)?;
+        self.create_user(username, role, password, &by.username)
+    }
+
+    /// Deletes a user, by an admin who is not that user (the last admin stays, too).
+    pub fn delete_user_as(&self, by: &User, username: &str) -> Result<()> {
+        by.require(Role::Admin)?;
+        if by.username.eq_ignore_ascii_case(username) {
+            return Err(Error::Invalid("you cannot delete your own account".into()));
+        }
+        self.delete_user(username, &by.username)
+    }
+
+    pub(crate) fn delete_user(&self, username: &str, actor: &str) -> Result<()> {
         let user = self.get_user(username)?;
         let username = user.username.as_str();
         if user.role == Role::Admin && self.admin_count()? <= 1 {
@@ -438,7 +466,19 @@ impl Engine {
         Ok(())
     }
 
-    pub fn create_api_token(&self, username: &str, name: &str) -> Result<NewToken> {
+    /// A new API token of `by` (admins: a token acts with its user's role, and scripts that
+    /// change things are an admin's decision).
+    pub fn create_api_token_as(&self, by: &User, name: &str) -> Result<NewToken> {
+        by.require(Role::Admin)?;
+        self.create_api_token(&by.username, name)
+    }
+
+    /// Revokes one of `by`'s own tokens (any role may drop what it holds).
+    pub fn revoke_api_token_as(&self, by: &User, id: &str) -> Result<()> {
+        self.revoke_api_token(&by.username, id)
+    }
+
+    pub(crate) fn create_api_token(&self, username: &str, name: &str) -> Result<NewToken> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(Error::Invalid(
@@ -467,7 +507,7 @@ impl Engine {
         Ok(all)
     }
 
-    pub fn revoke_api_token(&self, username: &str, id: &str) -> Result<()> {
+    pub(crate) fn revoke_api_token(&self, username: &str, id: &str) -> Result<()> {
         let w = self.db().begin_write()?;
         let removed = {
             let mut t = w.open_table(API_TOKENS)?;

@@ -31,8 +31,30 @@ impl Engine {
             .ok_or_else(|| Error::NotFound(format!("automation `{slug}` does not exist")))
     }
 
+    /// [`Engine::create_automation`] by a person: editors and admins.
+    pub fn create_automation_as(
+        &self,
+        by: &crate::User,
+        slug: &str,
+        name: &str,
+    ) -> Result<Automation> {
+        by.require(crate::Role::Editor)?;
+        self.create_automation(slug, name, &by.username)
+    }
+
+    /// [`Engine::create_automation_named`] by a person: editors and admins.
+    pub fn create_automation_named_as(&self, by: &crate::User, name: &str) -> Result<Automation> {
+        by.require(crate::Role::Editor)?;
+        self.create_automation_named(name, &by.username)
+    }
+
     /// Creates the automation with an empty draft at version 1.
-    pub fn create_automation(&self, slug: &str, name: &str, author: &str) -> Result<Automation> {
+    pub(crate) fn create_automation(
+        &self,
+        slug: &str,
+        name: &str,
+        author: &str,
+    ) -> Result<Automation> {
         if !model::names::is_valid_automation_slug(slug) {
             return Err(Error::Invalid(format!(
                 "`{slug}` is not a valid automation slug: use a-z, 0-9 and -, starting with a letter or digit, at most 63 characters"
@@ -82,7 +104,7 @@ impl Engine {
     }
 
     /// Creates an automation whose slug is derived from `name` (`-2`, `-3`, … when taken).
-    pub fn create_automation_named(&self, name: &str, author: &str) -> Result<Automation> {
+    pub(crate) fn create_automation_named(&self, name: &str, author: &str) -> Result<Automation> {
         let taken: Vec<String> = self
             .list_automations()?
             .into_iter()

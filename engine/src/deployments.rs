@@ -236,8 +236,43 @@ pub(crate) fn delete_all(w: &WriteTransaction, automation: &str) -> Result<()> {
 }
 
 impl Engine {
+    /// [`Engine::deploy`] by a person: editors and admins (what Live then runs is the draft
+    /// they could already edit and test; Live's secrets are set by admins).
+    pub fn deploy_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        req: &DeployRequest,
+    ) -> Result<Deployment> {
+        by.require(crate::Role::Editor)?;
+        self.deploy(automation, req, &by.username)
+    }
+
+    /// [`Engine::rollback`] by a person: editors and admins.
+    pub fn rollback_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        number: u64,
+    ) -> Result<Deployment> {
+        by.require(crate::Role::Editor)?;
+        self.rollback(automation, number, &by.username)
+    }
+
+    /// [`Engine::restore_database_backup`] by a person: admins only (it replaces live data).
+    pub fn restore_database_backup_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        number: u64,
+        database: &str,
+    ) -> Result<u64> {
+        by.require(crate::Role::Admin)?;
+        self.restore_database_backup(automation, number, database, &by.username)
+    }
+
     /// Deploys the draft of `automation` with the ticked secrets and databases.
-    pub fn deploy(
+    pub(crate) fn deploy(
         &self,
         automation: &str,
         req: &DeployRequest,
@@ -253,7 +288,12 @@ impl Engine {
 
     /// Restores deployment `number`'s revision into Test (a backup revision first) and deploys
     /// it, in one transaction. Secrets and databases are not copied again.
-    pub fn rollback(&self, automation: &str, number: u64, author: &str) -> Result<Deployment> {
+    pub(crate) fn rollback(
+        &self,
+        automation: &str,
+        number: u64,
+        author: &str,
+    ) -> Result<Deployment> {
         let target = self.get_deployment(automation, number)?;
         let (_, document) = self.get_revision(automation, target.revision)?;
         let now = self.now();
@@ -270,7 +310,7 @@ impl Engine {
     }
 
     /// Puts back the live contents of `database` that deployment `number` replaced.
-    pub fn restore_database_backup(
+    pub(crate) fn restore_database_backup(
         &self,
         automation: &str,
         number: u64,

@@ -37,9 +37,32 @@ impl Engine {
             .ok_or_else(|| Error::NotFound(format!("automation `{automation}` does not exist")))
     }
 
+    /// [`Engine::save_draft`] by a person: editors and admins.
+    pub fn save_draft_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        base_version: u64,
+        document: Document,
+    ) -> Result<SaveOutcome> {
+        by.require(crate::Role::Editor)?;
+        self.save_draft(automation, base_version, document, &by.username)
+    }
+
+    /// [`Engine::save_draft_over_any`] by a person: editors and admins.
+    pub fn save_draft_over_any_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        document: Document,
+    ) -> Result<SaveOutcome> {
+        by.require(crate::Role::Editor)?;
+        self.save_draft_over_any(automation, document, &by.username)
+    }
+
     /// Replaces the draft if it is still at `base_version`. The commit is durable when this
     /// returns: an acknowledged save survives a crash.
-    pub fn save_draft(
+    pub(crate) fn save_draft(
         &self,
         automation: &str,
         base_version: u64,
@@ -50,7 +73,7 @@ impl Engine {
     }
 
     /// Replaces the draft whatever its version (`If-Match: *`, RFC 9110 §13.1.1).
-    pub fn save_draft_over_any(
+    pub(crate) fn save_draft_over_any(
         &self,
         automation: &str,
         document: Document,

@@ -52,7 +52,10 @@ impl Default for EgressRules {
 /// Parses a CIDR list (`10.0.0.0/8, 192.168.1.7`); a bare address is its own /32 or /128.
 pub fn parse_cidrs(text: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for item in text.split([',', ' ', '\n', '\t']).filter(|s| !s.is_empty()) {
+    for item in text
+        .split([',', ' ', '\n', '\r', '\t'])
+        .filter(|s| !s.is_empty())
+    {
         parse_net(item)?;
         out.push(item.to_string());
     }

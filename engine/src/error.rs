@@ -98,3 +98,12 @@ storage_from!(
     redb::CommitError,
     serde_json::Error
 );
+
+/// What a caught panic said (its `&str` or `String` payload), for the error it becomes.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}

@@ -38,7 +38,7 @@ pub use automations::Automation;
 pub use clock::Clock;
 pub use deployments::{DeployPreview, DeployRequest, Deployment, LiveConfig};
 pub use drafts::{Draft, SaveOutcome};
-pub use error::{Error, Result};
+pub use error::{Error, Result, panic_message};
 pub use revisions::{CHECKPOINT_EVERY_SECS, Revision, RevisionKind};
 pub use runner::{RunEvent, RunHandle, RunRequest};
 pub use scheduler::Armed;

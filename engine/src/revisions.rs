@@ -211,9 +211,31 @@ impl Engine {
         Ok((rev, m.load(&blobs)?))
     }
 
+    /// [`Engine::restore_revision`] by a person: editors and admins.
+    pub fn restore_revision_as(
+        &self,
+        by: &crate::User,
+        automation: &str,
+        number: u64,
+    ) -> Result<u64> {
+        by.require(crate::Role::Editor)?;
+        self.restore_revision(automation, number, &by.username)
+    }
+
+    /// [`Engine::name_version`] by a person: editors and admins.
+    pub fn name_version_as(&self, by: &crate::User, automation: &str, label: &str) -> Result<u64> {
+        by.require(crate::Role::Editor)?;
+        self.name_version(automation, label, &by.username)
+    }
+
     /// Keeps the draft as a `backup` revision, then makes revision `number` the draft.
     /// Returns the new draft version.
-    pub fn restore_revision(&self, automation: &str, number: u64, author: &str) -> Result<u64> {
+    pub(crate) fn restore_revision(
+        &self,
+        automation: &str,
+        number: u64,
+        author: &str,
+    ) -> Result<u64> {
         let (_, document) = self.get_revision(automation, number)?;
         let now = self.now();
         let w = self.db().begin_write()?;
@@ -231,7 +253,7 @@ impl Engine {
     }
 
     /// Saves the current draft as a `named` revision with `label`.
-    pub fn name_version(&self, automation: &str, label: &str, author: &str) -> Result<u64> {
+    pub(crate) fn name_version(&self, automation: &str, label: &str, author: &str) -> Result<u64> {
         let label = label.trim();
         if label.is_empty() || label.chars().count() > 100 {
             return Err(Error::Invalid(

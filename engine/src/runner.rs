@@ -401,11 +401,7 @@ impl Engine {
             let Err(panic) = std::panic::AssertUnwindSafe(run).catch_unwind().await else {
                 return;
             };
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
+            let why = crate::panic_message(panic.as_ref());
             tracing::error!(run = %id, "the run stopped on a panic: {why}");
             let reader = engine.clone();
             let stored = tokio::task::spawn_blocking(move || reader.get_run(&id)).await;

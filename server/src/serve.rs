@@ -210,11 +210,7 @@ pub fn router(engine: Engine) -> Router {
 
 /// A panic while handling a request (a bug) answers that request with 500; the server goes on.
 fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let why = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
+    let why = engine::panic_message(panic.as_ref());
     tracing::error!("a request stopped on a panic: {why}");
     crate::error::ApiError::new(
         axum::http::StatusCode::INTERNAL_SERVER_ERROR,

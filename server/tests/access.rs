@@ -2,7 +2,9 @@
 //! REST API × {signed out, viewer, editor, admin} × {Test, Live}. Signed out is 401; a role
 //! below the row's is 403, as is any change of Live that only a deploy may make; enough role
 //! gets past both (whatever the operation then answers). An operation of the OpenAPI document
-//! without a row fails the test, so a new route cannot be added without its rule.
+//! without a row fails the test, so a new route cannot be added without its rule. The second
+//! table does the same for every server function the site calls (`/api/<name>`), listed from
+//! the functions the app registers.
 
 mod common;
 
@@ -250,5 +252,341 @@ async fn every_state_change_is_refused_to_whoever_may_not_make_it() {
             }
         }
     }
+    assert_eq!(checked, table.len() * 2 * clients.len());
+}
+
+/// How a server function's arguments travel.
+#[derive(Clone, Copy)]
+enum Body {
+    /// URL-encoded form fields (the default codec); `{mode}` in a value is the mode under test.
+    Form(&'static [(&'static str, &'static str)]),
+    /// JSON (`#[server(input = Json)]`).
+    Json(fn(&str) -> Value),
+}
+
+struct FnRow {
+    name: &'static str,
+    body: Body,
+    test: Need,
+    live: Need,
+}
+
+fn fn_rows() -> Vec<FnRow> {
+    use Body::*;
+    use Need::*;
+    use Who::*;
+    let row = |name, body, test, live| FnRow {
+        name,
+        body,
+        test,
+        live,
+    };
+    let a: &[(&str, &str)] = &[("automation", "shop")];
+    let am: &[(&str, &str)] = &[("automation", "shop"), ("mode", "{mode}")];
+    let amd: &[(&str, &str)] = &[
+        ("automation", "shop"),
+        ("mode", "{mode}"),
+        ("database", "orders"),
+    ];
+    vec![
+        // Reads: anyone signed in, or admins for what only admins see.
+        row("list_automations", Form(&[]), Role(Viewer), Role(Viewer)),
+        row("frame_data", Form(am), Role(Viewer), Role(Viewer)),
+        row("list_tokens", Form(&[]), Role(Viewer), Role(Viewer)),
+        row("list_users", Form(&[]), Role(Admin), Role(Admin)),
+        row("load_draft", Form(a), Role(Viewer), Role(Viewer)),
+        row("list_revisions", Form(a), Role(Viewer), Role(Viewer)),
+        row(
+            "get_revision",
+            Form(&[("automation", "shop"), ("number", "1")]),
+            Role(Viewer),
+            Role(Viewer),
+        ),
+        row(
+            "next_fire_times",
+            Form(&[("cron", "0 * * * *")]),
+            Role(Viewer),
+            Role(Viewer),
+        ),
+        row(
+            "get_run",
+            Form(&[("id", "no-such-run")]),
+            Role(Viewer),
+            Role(Viewer),
+        ),
+        row("list_runs", Form(am), Role(Viewer), Role(Viewer)),
+        row("list_databases", Form(am), Role(Viewer), Role(Viewer)),
+        row(
+            "list_records",
+            Form(&[
+                ("automation", "shop"),
+                ("mode", "{mode}"),
+                ("database", "orders"),
+                ("prefix", ""),
+            ]),
+            Role(Viewer),
+            Role(Viewer),
+        ),
+        row("export_records", Form(amd), Role(Viewer), Role(Viewer)),
+        row("list_secrets", Form(am), Role(Viewer), Role(Viewer)),
+        row("load_live", Form(a), Role(Viewer), Role(Viewer)),
+        row("deploy_preview", Form(a), Role(Editor), Role(Editor)),
+        row("list_deployments", Form(a), Role(Viewer), Role(Viewer)),
+        row("list_audit", Form(&[]), Role(Admin), Role(Admin)),
+        row("get_network", Form(&[]), Role(Admin), Role(Admin)),
+        // Changes.
+        row(
+            "create_automation",
+            Form(&[("name", "")]),
+            Role(Editor),
+            Role(Editor),
+        ),
+        row(
+            "create_token",
+            Form(&[("name", "t")]),
+            Role(Admin),
+            Role(Admin),
+        ),
+        // Anyone may revoke a token of their own.
+        row(
+            "revoke_token",
+            Form(&[("id", "no-such-token")]),
+            Role(Viewer),
+            Role(Viewer),
+        ),
+        row(
+            "add_user",
+            Form(&[("username", "x"), ("role", "viewer"), ("password", "short")]),
+            Role(Admin),
+            Role(Admin),
+        ),
+        row(
+            "delete_user",
+            Form(&[("username", "nobody-here")]),
+            Role(Admin),
+            Role(Admin),
+        ),
+        row(
+            "save_draft",
+            Json(|_| {
+                json!({"automation": "shop", "version": 0, "document":
+                    {"format": 1, "composers": [{"slug": "c", "name": "C", "trigger": {"kind": "manual"}}]}})
+            }),
+            Role(Editor),
+            Role(Editor),
+        ),
+        row(
+            "restore_revision",
+            Form(&[("automation", "shop"), ("number", "999")]),
+            Role(Editor),
+            Role(Editor),
+        ),
+        row(
+            "name_version",
+            Form(&[("automation", "shop"), ("label", "")]),
+            Role(Editor),
+            Role(Editor),
+        ),
+        row(
+            "start_test_run",
+            Form(&[("automation", "shop"), ("composer", "nowhere")]),
+            Role(Editor),
+            Role(Editor),
+        ),
+        row(
+            "start_live_run",
+            Form(&[("automation", "shop"), ("composer", "nowhere")]),
+            Role(Admin),
+            Role(Admin),
+        ),
+        row(
+            "replay_run",
+            Form(&[("id", "no-such-run")]),
+            Role(Editor),
+            Role(Editor),
+        ),
+        row(
+            "put_record",
+            Form(&[
+                ("automation", "shop"),
+                ("mode", "{mode}"),
+                ("database", "orders"),
+                ("key", "k"),
+                ("value", "1"),
+            ]),
+            Role(Editor),
+            ReadOnly,
+        ),
+        row(
+            "delete_record",
+            Form(&[
+                ("automation", "shop"),
+                ("mode", "{mode}"),
+                ("database", "orders"),
+                ("key", "nothing"),
+            ]),
+            Role(Editor),
+            ReadOnly,
+        ),
+        row(
+            "create_database",
+            Form(&[("automation", "shop"), ("mode", "{mode}"), ("name", "")]),
+            Role(Editor),
+            ReadOnly,
+        ),
+        row(
+            "import_records",
+            Form(&[
+                ("automation", "shop"),
+                ("mode", "{mode}"),
+                ("database", "orders"),
+                ("text", ""),
+            ]),
+            Role(Editor),
+            ReadOnly,
+        ),
+        row(
+            "set_secret",
+            Form(&[
+                ("automation", "shop"),
+                ("mode", "{mode}"),
+                ("name", "TOKEN"),
+                ("value", "long enough value"),
+            ]),
+            Role(Editor),
+            Role(Admin),
+        ),
+        row(
+            "delete_secret",
+            Form(&[
+                ("automation", "shop"),
+                ("mode", "{mode}"),
+                ("name", "NO_SUCH"),
+            ]),
+            Role(Editor),
+            Role(Admin),
+        ),
+        row(
+            "deploy",
+            Json(
+                |_| json!({"automation": "shop", "secrets": ["NO_SUCH"], "databases": [], "note": ""}),
+            ),
+            Role(Editor),
+            Role(Editor),
+        ),
+        row(
+            "rollback",
+            Form(&[("automation", "shop"), ("number", "999")]),
+            Role(Editor),
+            Role(Editor),
+        ),
+        row(
+            "restore_backup",
+            Form(&[
+                ("automation", "shop"),
+                ("number", "999"),
+                ("database", "orders"),
+            ]),
+            Role(Admin),
+            Role(Admin),
+        ),
+        row(
+            "set_network",
+            Form(&[("deny", "not-a-range"), ("allow", "")]),
+            Role(Admin),
+            Role(Admin),
+        ),
+    ]
+}
+
+/// Server functions every caller may call: signing in and out, the first-start setup (which
+/// carries its own one-time token) and asking who is signed in.
+const PUBLIC_FNS: &[&str] = &["whoami", "login", "logout", "setup_valid", "complete_setup"];
+
+/// Links the app, whose server functions register themselves when the program starts.
+fn registered_server_functions() -> BTreeSet<String> {
+    let _ = app::api::whoami;
+    server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_server_function_is_refused_to_whoever_may_not_call_it() {
+    let registered = registered_server_functions();
+    assert!(
+        registered.contains("save_draft"),
+        "the app's server functions are not registered here: {registered:?}"
+    );
+    let table = fn_rows();
+    let covered: BTreeSet<String> = table
+        .iter()
+        .map(|r| r.name.to_string())
+        .chain(PUBLIC_FNS.iter().map(|n| n.to_string()))
+        .collect();
+    let missing: Vec<_> = registered.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "server functions without an access row: {missing:?}"
+    );
+    let stale: Vec<_> = covered.difference(&registered).collect();
+    assert!(stale.is_empty(), "rows for no server function: {stale:?}");
+
+    let s = Server::start();
+    let admin = admin(&s).await;
+    for (name, role) in [("vic", "viewer"), ("eddie", "editor")] {
+        let r = admin
+            .post(s.url("/api/v1/users"))
+            .json(&json!({"username": name, "role": role, "password": "password-123"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    create_automation(&admin, &s, "shop").await;
+    let clients = [
+        (Who::Nobody, reqwest::Client::new()),
+        (Who::Viewer, signed_in(&s, "vic", "password-123").await),
+        (Who::Editor, signed_in(&s, "eddie", "password-123").await),
+        (Who::Admin, admin),
+    ];
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for row in &table {
+        for (mode, need) in [("test", row.test), ("live", row.live)] {
+            for (who, client) in &clients {
+                let request = client.post(s.url(&format!("/api/{}", row.name)));
+                let request = match row.body {
+                    Body::Form(fields) => {
+                        let fields: Vec<(&str, String)> = fields
+                            .iter()
+                            .map(|(k, v)| (*k, v.replace("{mode}", mode)))
+                            .collect();
+                        request.form(&fields)
+                    }
+                    Body::Json(body) => request.json(&body(mode)),
+                };
+                let r = request.send().await.unwrap();
+                let status = r.status().as_u16();
+                let what = format!("{} in {mode} as {who:?}", row.name);
+                let body = r.text().await.unwrap_or_default();
+                let fine = match (who, need) {
+                    (Who::Nobody, _) => status == 401,
+                    (_, Need::ReadOnly) => status == 403,
+                    (who, Need::Role(min)) if *who < min => status == 403,
+                    _ => status != 401 && status != 403 && status != 400,
+                };
+                if !fine {
+                    wrong.push(format!("{what}: {status} {body}"));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "answers against the table:\n{}",
+        wrong.join("\n")
+    );
     assert_eq!(checked, table.len() * 2 * clients.len());
 }

@@ -91,6 +91,7 @@ pub fn build(profile: Profile) -> Result<()> {
 }
 
 pub fn build_site(profile: Profile) -> Result<()> {
+    ensure_wasm_target()?;
     let root = util::root();
 
     util::stage(&format!("site: frontend → WASM ({})", profile.name()));
@@ -274,5 +275,32 @@ fn wasm_opt(wasm: &Path) -> Result<()> {
         util::human_bytes(fs::metadata(wasm)?.len()),
         util::human_bytes(input.len() as u64)
     );
+    Ok(())
+}
+
+/// Installs the wasm32 target with rustup when missing: every command that builds the site calls
+/// this first, so `cargo xtask run` works on a machine that has only Rust.
+pub fn ensure_wasm_target() -> Result<()> {
+    if util::on_path("rustup").is_none() {
+        // A toolchain without rustup: the target's std must already be in the sysroot.
+        let sysroot = util::output(Command::new("rustc").args(["--print", "sysroot"]))?;
+        let lib = Path::new(sysroot.trim())
+            .join("lib/rustlib")
+            .join(WASM_TARGET);
+        if lib.is_dir() {
+            return Ok(());
+        }
+        bail!("no rustup and no {WASM_TARGET} std in {}", lib.display());
+    }
+    let installed = util::output(Command::new("rustup").args(["target", "list", "--installed"]))?;
+    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        println!("{WASM_TARGET} is installed");
+    } else {
+        util::run(
+            Command::new("rustup")
+                .args(["target", "add", WASM_TARGET])
+                .stdin(Stdio::null()),
+        )?;
+    }
     Ok(())
 }

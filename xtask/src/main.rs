@@ -28,7 +28,7 @@ commands:
   test e2e [-- ARGS...]          build, then only the end-to-end tests (ARGS go to `playwright test`)
   dist                           release build, stripped executable in dist/slipway
   bench [--no-build] [GROUP...]  measure the budgets of PRODUCT.md §13 (builds dist first);
-                                 GROUPs: size, startup, editor, load (default: all). Env
+                                 GROUPs: size, startup, editor, load, durability (all). Env
                                  SLIPWAY_BENCH_EXE=PATH measures that executable, building nothing
   fuzz [CASES]                   the property tests with CASES cases each (default 20000)
                                  and 5,000 simulated power losses

@@ -153,6 +153,12 @@ impl Server {
         Ok(kib * 1024)
     }
 
+    /// SIGKILL (`kill -9`): no chance to finish anything.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// SIGTERM, then up to `grace` for a clean exit, then SIGKILL.
     pub fn stop(mut self, grace: Duration) -> Result<ExitStatus> {
         // SAFETY: kill(2) on our own child's pid; it has not been reaped yet (we hold the Child).

@@ -96,27 +96,7 @@ fn secs(d: Duration) -> String {
 }
 
 fn ensure_wasm_target() -> Result<Outcome> {
-    if util::on_path("rustup").is_none() {
-        // A toolchain without rustup: the target's std must already be in the sysroot.
-        let sysroot = util::output(Command::new("rustc").args(["--print", "sysroot"]))?;
-        let lib = Path::new(sysroot.trim())
-            .join("lib/rustlib")
-            .join(WASM_TARGET);
-        if lib.is_dir() {
-            return Ok(Outcome::Passed);
-        }
-        bail!("no rustup and no {WASM_TARGET} std in {}", lib.display());
-    }
-    let installed = util::output(Command::new("rustup").args(["target", "list", "--installed"]))?;
-    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
-        println!("{WASM_TARGET} is installed");
-    } else {
-        util::run(
-            Command::new("rustup")
-                .args(["target", "add", WASM_TARGET])
-                .stdin(Stdio::null()),
-        )?;
-    }
+    build::ensure_wasm_target()?;
     Ok(Outcome::Passed)
 }
 

@@ -12,6 +12,8 @@ use leptos::prelude::*;
 pub fn SettingsPage() -> impl IntoView {
     let frame = use_frame();
     let is_admin = move || frame.me.with(|m| m.as_ref().is_some_and(|m| m.is_admin()));
+    // Counts the audited changes made on this page, so the audit log below shows them.
+    let changed = RwSignal::new(0u32);
     view! {
         <header class="page-header"><h1>"Settings"</h1></header>
         <div class="page-body settings">
@@ -19,18 +21,28 @@ pub fn SettingsPage() -> impl IntoView {
                 <p class="muted">"API tokens and users are managed by admins."</p>
             }>
                 <Tokens/>
-                <Users/>
-                <Network/>
-                <Audit/>
+                <Users changed/>
+                <Network changed/>
+                <Audit changed/>
             </Show>
         </div>
     }
 }
 
+/// Bumps `changed` each time an action of this page finishes (its version moves past 0).
+fn audited(version: RwSignal<usize>, changed: RwSignal<u32>) {
+    Effect::new(move |_| {
+        if version.get() > 0 {
+            changed.update(|n| *n += 1);
+        }
+    });
+}
+
 /// Settings → Network: the egress rules of `http` steps (PRODUCT.md §15).
 #[component]
-fn Network() -> impl IntoView {
+fn Network(changed: RwSignal<u32>) -> impl IntoView {
     let set = ServerAction::<SetNetwork>::new();
+    audited(set.version(), changed);
     let current = Resource::new(move || set.version().get(), |_| get_network());
     view! {
         <section class="card section" aria-labelledby="network-h">
@@ -106,9 +118,11 @@ fn Tokens() -> impl IntoView {
 }
 
 #[component]
-fn Users() -> impl IntoView {
+fn Users(changed: RwSignal<u32>) -> impl IntoView {
     let add = ServerAction::<AddUser>::new();
     let delete = ServerAction::<DeleteUser>::new();
+    audited(add.version(), changed);
+    audited(delete.version(), changed);
     let users = Resource::new(
         move || (add.version().get(), delete.version().get()),
         |_| list_users(),
@@ -156,9 +170,12 @@ fn Users() -> impl IntoView {
 
 /// The audit log (admins): deploys, rollbacks, restores, secret and user changes, logins.
 #[component]
-fn Audit() -> impl IntoView {
+fn Audit(changed: RwSignal<u32>) -> impl IntoView {
     let cursor = RwSignal::new(None::<String>);
-    let page = Resource::new(move || cursor.get(), crate::api::list_audit);
+    let page = Resource::new(
+        move || (cursor.get(), changed.get()),
+        |(cursor, _)| crate::api::list_audit(cursor),
+    );
     view! {
         <section class="card section" aria-labelledby="audit-h">
             <h2 id="audit-h">"Audit"</h2>

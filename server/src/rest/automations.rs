@@ -53,9 +53,9 @@ async fn create(
     auth: Authed,
     JsonBody(body): JsonBody<NewAutomation>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let user = auth.require(Role::Editor)?;
+    let Authed(user) = auth;
     let a = blocking(&engine, move |e| {
-        e.create_automation(&body.slug, &body.name, &user.username)
+        e.create_automation_as(&user, &body.slug, &body.name)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(json!(a))))
@@ -106,7 +106,7 @@ async fn put_draft(
     headers: HeaderMap,
     req: Request,
 ) -> ApiResult<Response> {
-    let user = auth.require(Role::Editor)?;
+    let Authed(user) = auth;
     let base = if_match(&headers)?;
     let bytes = body_bytes(req, &()).await?;
     let text =
@@ -120,8 +120,8 @@ async fn put_draft(
         ),
     })?;
     let out = blocking(&engine, move |e| match base {
-        Some(base) => e.save_draft(&a, base, document, &user.username),
-        None => e.save_draft_over_any(&a, document, &user.username),
+        Some(base) => e.save_draft_as(&user, &a, base, document),
+        None => e.save_draft_over_any_as(&user, &a, document),
     })
     .await?;
     Ok((
@@ -158,8 +158,8 @@ async fn restore_revision(
     auth: Authed,
     Path((a, n)): Path<(String, u64)>,
 ) -> ApiResult<Response> {
-    let user = auth.require(Role::Editor)?;
-    let version = blocking(&engine, move |e| e.restore_revision(&a, n, &user.username)).await?;
+    let Authed(user) = auth;
+    let version = blocking(&engine, move |e| e.restore_revision_as(&user, &a, n)).await?;
     Ok((
         [(header::ETAG, etag(version))],
         Json(json!({"version": version})),

@@ -40,8 +40,8 @@ async fn deploy(
     Path(a): Path<String>,
     JsonBody(body): JsonBody<DeployRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let user = auth.require(Role::Editor)?;
-    let d = blocking(&engine, move |e| e.deploy(&a, &body, &user.username)).await?;
+    let Authed(user) = auth;
+    let d = blocking(&engine, move |e| e.deploy_as(&user, &a, &body)).await?;
     Ok((StatusCode::CREATED, Json(json!(d))))
 }
 
@@ -61,8 +61,8 @@ async fn rollback(
     auth: Authed,
     Path((a, n)): Path<(String, u64)>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let user = auth.require(Role::Editor)?;
-    let d = blocking(&engine, move |e| e.rollback(&a, n, &user.username)).await?;
+    let Authed(user) = auth;
+    let d = blocking(&engine, move |e| e.rollback_as(&user, &a, n)).await?;
     Ok((StatusCode::CREATED, Json(json!(d))))
 }
 
@@ -71,10 +71,10 @@ async fn restore_backup(
     auth: Authed,
     Path((a, n, db)): Path<(String, u64, String)>,
 ) -> ApiResult<Json<Value>> {
-    let user = auth.require(Role::Admin)?;
+    let Authed(user) = auth;
     let name = db.clone();
     let count = blocking(&engine, move |e| {
-        e.restore_database_backup(&a, n, &db, &user.username)
+        e.restore_database_backup_as(&user, &a, n, &db)
     })
     .await?;
     Ok(Json(json!({ "database": name, "count": count })))

@@ -49,7 +49,7 @@ async fn start(
     Path((a, c)): Path<(String, String)>,
     JsonBody(body): JsonBody<StartRun>,
 ) -> ApiResult<Response> {
-    let user = auth.require(Role::Viewer)?;
+    let Authed(user) = auth;
     let source = RunSource::Api;
     let handle = blocking(&engine, move |e| {
         e.start_composer_run_as(&user, &a, &c, body.mode, source, body.input)
@@ -73,7 +73,7 @@ async fn replay(
     auth: Authed,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let user = auth.require(Role::Viewer)?;
+    let Authed(user) = auth;
     let run = blocking(&engine, move |e| {
         let h = e.replay_in_test_as(&user, &id)?;
         e.get_run(&h.id)
@@ -130,6 +130,32 @@ async fn list(
     Ok(Json(json!(page)))
 }
 
+/// The next change of run `id` the channel carries. The channel is bounded: a receiver that fell
+/// behind missed changes, perhaps the last, and gets the run as `stored` now instead, so a client
+/// never misses the end of its run. `None` when the channel is closed (the server stops).
+async fn next_change<Fut>(
+    rx: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<engine::runs::Run>>,
+    id: &str,
+    stored: impl Fn() -> Fut,
+) -> Option<engine::runs::Run>
+where
+    Fut: std::future::Future<Output = Option<engine::runs::Run>>,
+{
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match rx.recv().await {
+            Ok(run) if run.id == id => return Some(run.as_ref().clone()),
+            Ok(_) => continue,
+            Err(RecvError::Lagged(_)) => {
+                if let Some(run) = stored().await {
+                    return Some(run);
+                }
+            }
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
 /// The run now, then every change, until it finishes.
 async fn events(
     State(engine): State<Engine>,
@@ -154,28 +180,68 @@ async fn events(
             if done {
                 return None;
             }
-            loop {
-                let run = match rx.recv().await {
-                    Ok(run) if run.id == id => run.as_ref().clone(),
-                    Ok(_) => continue,
-                    // The channel is bounded: a client that fell behind missed changes, perhaps
-                    // the last. It gets the run as stored now instead, so it never misses its end.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        let (reader, wanted) = (engine.clone(), id.clone());
-                        match tokio::task::spawn_blocking(move || reader.get_run(&wanted)).await {
-                            Ok(Ok(run)) => run,
-                            _ => continue,
-                        }
-                    }
-                    Err(_) => return None,
-                };
-                let finished = run.status.is_finished();
-                let ev = Event::default().json_data(&run).unwrap_or_default();
-                return Some((Ok(ev), (None, rx, finished, id, engine)));
-            }
+            let reread = || {
+                let (reader, wanted) = (engine.clone(), id.clone());
+                async move {
+                    tokio::task::spawn_blocking(move || reader.get_run(&wanted).ok())
+                        .await
+                        .ok()
+                        .flatten()
+                }
+            };
+            let run = next_change(&mut rx, &id, reread).await?;
+            let finished = run.status.is_finished();
+            let ev = Event::default().json_data(&run).unwrap_or_default();
+            Some((Ok(ev), (None, rx, finished, id, engine)))
         },
     );
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn run(id: &str, status: &str) -> engine::runs::Run {
+        serde_json::from_value(json!({
+            "id": id, "automation": "shop", "composer": "order", "mode": "test",
+            "source": "manual", "revision": null, "deployment": null, "status": status,
+            "queued_at": "2026-12-07T00:00:00Z", "started_at": null, "finished_at": null,
+            "input": {}, "steps": [], "error": null, "last_finished_step": null
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_fell_behind_gets_the_stored_run_and_so_its_end() {
+        let (tx, mut rx) = tokio::sync::broadcast::channel(2);
+        // More changes than the channel holds, the last one (succeeded) among those dropped.
+        for status in ["running", "running", "running", "succeeded"] {
+            tx.send(Arc::new(run("r1", status))).unwrap();
+        }
+        let rereads = std::sync::atomic::AtomicUsize::new(0);
+        let stored = || {
+            rereads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Some(run("r1", "succeeded")) }
+        };
+        let next = next_change(&mut rx, "r1", stored).await.unwrap();
+        assert_eq!(next.status, RunStatus::Succeeded);
+        assert_eq!(rereads.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_keeping_up_gets_its_run_changes_only() {
+        let (tx, mut rx) = tokio::sync::broadcast::channel(16);
+        tx.send(Arc::new(run("other", "running"))).unwrap();
+        tx.send(Arc::new(run("r1", "running"))).unwrap();
+        let stored = || async { panic!("no re-read while the subscriber keeps up") };
+        let next = next_change(&mut rx, "r1", stored).await.unwrap();
+        assert_eq!(next.id, "r1");
+        assert_eq!(next.status, RunStatus::Running);
+        drop(tx);
+        assert!(next_change(&mut rx, "r1", || async { None }).await.is_none());
+    }
 }

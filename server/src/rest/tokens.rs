@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use engine::{Engine, Role};
+use engine::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -25,11 +25,8 @@ async fn create(
     auth: Authed,
     JsonBody(body): JsonBody<NewToken>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let user = auth.require(Role::Admin)?;
-    let new = blocking(&engine, move |e| {
-        e.create_api_token(&user.username, &body.name)
-    })
-    .await?;
+    let Authed(user) = auth;
+    let new = blocking(&engine, move |e| e.create_api_token_as(&user, &body.name)).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

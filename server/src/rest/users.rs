@@ -33,10 +33,10 @@ async fn create(
     auth: Authed,
     JsonBody(body): JsonBody<NewUser>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let me = auth.require(Role::Admin)?;
+    let Authed(me) = auth;
     let user = blocking(&engine, move |e| {
         let role: Role = body.role.parse()?;
-        e.create_user(&body.username, role, &body.password, &me.username)
+        e.create_user_as(&me, &body.username, role, &body.password)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(json!(user))))

@@ -4,6 +4,7 @@
 
 mod api;
 mod driver;
+mod durability;
 mod editor;
 mod load;
 mod size;
@@ -107,7 +108,7 @@ pub fn millis(d: Duration) -> String {
 }
 
 /// The measurement groups, in the order they run.
-pub const GROUPS: [&str; 4] = ["size", "startup", "editor", "load"];
+pub const GROUPS: [&str; 5] = ["size", "startup", "editor", "load", "durability"];
 
 /// Runs the `groups` (all when empty), prints the table; returns whether all rows are in budget.
 pub fn bench(build_first: bool, groups: &[String]) -> Result<bool> {
@@ -141,6 +142,7 @@ pub fn bench(build_first: bool, groups: &[String]) -> Result<bool> {
             "size" => size::rows(&exe),
             "startup" => startup::rows(&exe),
             "editor" => editor::rows(&exe),
+            "durability" => durability::rows(&exe),
             _ => load::rows(&exe),
         });
     }
