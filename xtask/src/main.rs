@@ -29,7 +29,8 @@ commands:
   dist                           release build, stripped executable in dist/slipway
   bench [--no-build] [GROUP...]  measure the budgets of PRODUCT.md §13 (builds dist first);
                                  GROUPs: size, startup, editor, load, durability (all). Env
-                                 SLIPWAY_BENCH_EXE=PATH measures that executable, building nothing
+                                 SLIPWAY_BENCH_EXE=PATH measures that executable, building nothing;
+                                 SLIPWAY_BENCH_REFERENCE_EXE=PATH adds its saturation and the ratio
   fuzz [CASES]                   the property tests with CASES cases each (default 20000)
                                  and 5,000 simulated power losses
   help                           this text

@@ -242,6 +242,10 @@ mod tests {
         assert_eq!(next.id, "r1");
         assert_eq!(next.status, RunStatus::Running);
         drop(tx);
-        assert!(next_change(&mut rx, "r1", || async { None }).await.is_none());
+        assert!(
+            next_change(&mut rx, "r1", || async { None })
+                .await
+                .is_none()
+        );
     }
 }

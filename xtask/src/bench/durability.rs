@@ -9,7 +9,7 @@
 //!   more than once (started twice).
 //! - **power-loss**: the engine's simulated power losses (a storage backend that throws away
 //!   every unsynced write at a random sync; drafts, webhook runs, secrets and deploys meanwhile):
-//!   5,000 rounds (`SLIPWAY_BENCH_POWER_LOSSES`) of the engine test that checks everything
+//!   1,000 rounds (`SLIPWAY_BENCH_POWER_LOSSES`; `cargo xtask fuzz` runs 5,000) of the engine test that checks everything
 //!   acknowledged is still there. It runs through `cargo test` (it needs the engine's fault
 //!   injection, which the executable does not carry).
 
@@ -268,7 +268,7 @@ fn crash(exe: &Path) -> Result<Vec<Row>> {
 
 /// Runs the engine's power-loss test with many rounds and reads the report it leaves.
 fn power_loss() -> Result<Row> {
-    let rounds = env_number("SLIPWAY_BENCH_POWER_LOSSES", 5_000);
+    let rounds = env_number("SLIPWAY_BENCH_POWER_LOSSES", 1_000);
     let report = util::root().join("target/power-loss.txt");
     let _ = std::fs::remove_file(&report);
     let mut cmd = util::cargo();

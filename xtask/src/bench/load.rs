@@ -62,7 +62,8 @@ pub fn rows(exe: &std::path::Path) -> Vec<Row> {
     let mut slots: [Option<Row>; 6] = Default::default();
     let result = measure(exe, &mut slots);
     let mut error = result.err();
-    slots
+    let reference = reference_row(slots[1].as_ref());
+    let mut rows: Vec<Row> = slots
         .into_iter()
         .zip(SLOTS)
         .map(|(slot, (what, budget))| {
@@ -76,7 +77,61 @@ pub fn rows(exe: &std::path::Path) -> Vec<Row> {
                 },
             })
         })
-        .collect()
+        .collect();
+    rows.extend(reference);
+    rows
+}
+
+/// With `SLIPWAY_BENCH_REFERENCE_EXE` (another build, such as the previous release), the same
+/// saturation phase against it, right after the measured one on the same machine, and the
+/// ratio of the two: the machine's mood cancels out of the ratio.
+fn reference_row(measured: Option<&Row>) -> Option<Row> {
+    let exe = std::env::var_os("SLIPWAY_BENCH_REFERENCE_EXE").filter(|e| !e.is_empty())?;
+    let exe = std::path::PathBuf::from(exe);
+    let what = format!("reference {}: {SAME_HOOK} at saturation", exe.display());
+    let measured: Option<f64> = measured
+        .and_then(|r| r.figure.split_whitespace().next())
+        .and_then(|n| n.replace(',', "").parse().ok());
+    let measure = || -> Result<f64> {
+        let scratch = Scratch::new()?;
+        let server = scratch.serve(&exe, "reference", &[])?;
+        let mut api = Api::login(server.addr)?;
+        api.create_automation(SLUG, "Bench orders")?;
+        api.put_draft(SLUG, 1, api::orders_document().to_string().as_bytes())?;
+        let deployed = api.send(
+            "POST",
+            &format!("/api/v1/automations/{SLUG}/deployments"),
+            &[],
+            Some(br#"{"note": "bench"}"#),
+        )?;
+        api::ensure_2xx(&deployed, "POST deployments")?;
+        probe(server.addr, &mut api)?;
+        let cpu = Cpu::start(server.pid());
+        let o = saturate(server.addr, SATURATION_CONNS, PHASE, None, "ref");
+        o.report("reference saturation", &cpu);
+        drop(api);
+        server.stop(STOP_GRACE)?;
+        Ok(o.ok as f64 / o.elapsed.as_secs_f64().max(1e-9))
+    };
+    Some(match measure() {
+        Ok(per_s) => Row {
+            what,
+            figure: match measured {
+                Some(m) => format!(
+                    "{} runs/s (measured ÷ reference = {:.2})",
+                    number(per_s.round()),
+                    m / per_s.max(1e-9)
+                ),
+                None => format!("{} runs/s", number(per_s.round())),
+            },
+            budget: String::new(),
+            ok: None,
+        },
+        Err(e) => {
+            eprintln!("bench: the reference could not be measured: {e:#}");
+            Row::not_measured(what, "", "see the error above")
+        }
+    })
 }
 
 fn measure(exe: &std::path::Path, slots: &mut [Option<Row>; 6]) -> Result<()> {
