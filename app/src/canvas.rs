@@ -6,6 +6,7 @@ use crate::draft::DraftStore;
 use crate::ui::Icon;
 use leptos::prelude::*;
 use model::edit::{NODE_H, NODE_W};
+use model::wire::StepStatus;
 use model::{Composer, Mark, Position, Problem, StepKind, TRIGGER};
 use std::collections::BTreeMap;
 
@@ -60,7 +61,7 @@ pub struct CanvasCtx {
     pub problems: Signal<Vec<Problem>>,
     pub store: Option<DraftStore>,
     /// The run whose step states are shown on the nodes, if any.
-    pub run: Signal<Option<crate::api::RunView>>,
+    pub run: Signal<Option<model::wire::Run>>,
     view: RwSignal<View>,
     gesture: RwSignal<Gesture>,
     layout: Memo<BTreeMap<String, Position>>,
@@ -78,7 +79,7 @@ impl CanvasCtx {
         marks: Signal<BTreeMap<String, Mark>>,
         problems: Signal<Vec<Problem>>,
         store: Option<DraftStore>,
-        run: Signal<Option<crate::api::RunView>>,
+        run: Signal<Option<model::wire::Run>>,
     ) -> CanvasCtx {
         CanvasCtx {
             composer,
@@ -704,12 +705,7 @@ fn StepNode(ctx: CanvasCtx, name: String) -> impl IntoView {
             ctx.run.with(|r| {
                 r.as_ref()
                     .and_then(|r| r.steps.iter().find(|s| s.name == name))
-                    .map(|s| {
-                        (
-                            s.status.clone(),
-                            crate::api::duration_ms(&s.started_at, &s.finished_at),
-                        )
-                    })
+                    .map(|s| (s.status, s.duration_ms()))
             })
         })
     };
@@ -731,10 +727,10 @@ fn StepNode(ctx: CanvasCtx, name: String) -> impl IntoView {
                     (problems.get() > 0, " has-problems"),
                     (mark.get() == Some(Mark::Added), " mark-added"),
                     (mark.get() == Some(Mark::Changed), " mark-changed"),
-                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == "running")), " state-running"),
-                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == "succeeded")), " state-succeeded"),
-                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == "failed")), " state-failed"),
-                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == "skipped")), " state-skipped"),
+                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == StepStatus::Running)), " state-running"),
+                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == StepStatus::Succeeded)), " state-succeeded"),
+                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == StepStatus::Failed)), " state-failed"),
+                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == StepStatus::Skipped)), " state-skipped"),
                 ] {
                     if on {
                         c.push_str(name);
@@ -751,7 +747,7 @@ fn StepNode(ctx: CanvasCtx, name: String) -> impl IntoView {
                 <span class="node-name">{name.clone()}</span>
                 <span class="node-kind">{label}</span>
                 {move || state.get().map(|(st, ms)| {
-                    let text = crate::runwatch::step_state_text(&st, ms);
+                    let text = crate::runwatch::step_state_text(st, ms);
                     view! { <span class="node-state">{text}</span> }
                 })}
             </span>

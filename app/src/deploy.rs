@@ -2,71 +2,21 @@
 //! test secrets and databases to copy, the problems (errors block; warnings from
 //! `model::missing_in_live` follow the ticks), an optional note, and `Confirm deploy`.
 
-use crate::api::{DeployPreviewView, DeploymentView, deploy, deploy_preview};
+use crate::api::{deploy, deploy_preview};
 use crate::draft::{DraftStore, SaveStatus};
 use crate::ui::error_text;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use model::{ComposerChange, ItemChange};
+use model::wire::{DeployPreview, Deployment};
 use std::collections::BTreeSet;
-
-/// One line per change, for people.
-fn change_lines(p: &DeployPreviewView) -> Vec<String> {
-    let item = |what: &str, c: &ItemChange| match c {
-        ItemChange::Added { name } => format!("{what} {name} added"),
-        ItemChange::Removed { name } => format!("{what} {name} removed"),
-        ItemChange::Changed { name, fields } => {
-            format!("{what} {name} changed: {}", fields.join(", "))
-        }
-    };
-    let mut out = Vec::new();
-    for c in &p.changes.composers {
-        match c {
-            ComposerChange::Added { name, steps, .. } => out.push(format!(
-                "composer {name} added ({} step{})",
-                steps.len(),
-                if steps.len() == 1 { "" } else { "s" }
-            )),
-            ComposerChange::Removed { name, .. } => out.push(format!("composer {name} removed")),
-            ComposerChange::Changed {
-                slug,
-                name_changed,
-                trigger,
-                steps,
-                links_added,
-                links_removed,
-            } => {
-                if *name_changed {
-                    out.push(format!("composer {slug} renamed"));
-                }
-                if let Some(fields) = trigger {
-                    out.push(format!("{slug}: trigger changed: {}", fields.join(", ")));
-                }
-                for s in steps {
-                    out.push(format!("{slug}: {}", item("step", s)));
-                }
-                for l in links_added {
-                    out.push(format!("{slug}: link {} → {} added", l.from, l.to));
-                }
-                for l in links_removed {
-                    out.push(format!("{slug}: link {} → {} removed", l.from, l.to));
-                }
-            }
-        }
-    }
-    for c in &p.changes.connections {
-        out.push(item("connection", c));
-    }
-    out
-}
 
 #[component]
 pub fn DeployDialog(
     store: DraftStore,
     open: RwSignal<bool>,
-    deployed: RwSignal<Option<DeploymentView>>,
+    deployed: RwSignal<Option<Deployment>>,
 ) -> impl IntoView {
-    let preview = RwSignal::new(None::<Result<DeployPreviewView, String>>);
+    let preview = RwSignal::new(None::<Result<DeployPreview, String>>);
     let secrets = RwSignal::new(BTreeSet::<String>::new());
     let databases = RwSignal::new(BTreeSet::<String>::new());
     let note = RwSignal::new(String::new());
@@ -156,7 +106,7 @@ pub fn DeployDialog(
                     }}</p> }.into_any(),
                     Some(Err(e)) => view! { <p class="form-error pad" role="alert">{e}</p> }.into_any(),
                     Some(Ok(p)) => {
-                        let lines = change_lines(&p);
+                        let lines = p.changes.lines();
                         let against = match p.live {
                             Some(n) => format!("Compared with deployment #{n}, the one Live runs now."),
                             None => "Nothing is live yet: everything below goes live.".to_string(),

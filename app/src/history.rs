@@ -1,10 +1,11 @@
 //! The revision browser: the automation's revisions newest first, grouped by day; a preview of
 //! one on the canvas (read-only, steps marked against the draft); restore; naming a version.
 
-use crate::api::{NameVersion, RevisionItem, get_revision, list_revisions, restore_revision};
+use crate::api::{NameVersion, get_revision, list_revisions, restore_revision};
 use crate::draft::DraftStore;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use model::wire::Revision;
 
 /// The revision being previewed, if any.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,15 +83,17 @@ pub fn RevisionHistory(
 
 #[component]
 fn RevisionList(
-    list: Vec<RevisionItem>,
+    list: Vec<Revision>,
     preview: RwSignal<Option<Preview>>,
     pick: impl Fn(u64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let mut days: Vec<(String, Vec<RevisionItem>)> = vec![];
+    // Grouped by day (UTC), as the server's times are.
+    let mut days: Vec<(String, Vec<Revision>)> = vec![];
     for r in list {
+        let day = r.created_at.format("%A, %e %B %Y").to_string();
         match days.last_mut() {
-            Some((d, items)) if *d == r.day => items.push(r),
-            _ => days.push((r.day.clone(), vec![r])),
+            Some((d, items)) if *d == day => items.push(r),
+            _ => days.push((day, vec![r])),
         }
     }
     view! {
@@ -110,10 +113,10 @@ fn RevisionList(
                                             <span class="strong">{format!("#{n}")}
                                                 {r.label.clone().map(|l| view! { <span class="rev-label">{format!(" {l}")}</span> })}
                                             </span>
-                                            <span class=format!("pill kind-{}", r.kind)>{r.kind.clone()}</span>
+                                            <span class=format!("pill kind-{}", r.kind.as_str())>{r.kind.as_str()}</span>
                                         </span>
                                         <span class="small">{r.summary.clone()}</span>
-                                        <span class="muted small" title=r.created_at.clone()>{format!("{} · {}", r.author, r.time)}</span>
+                                        <span class="muted small" title=crate::ui::iso(&r.created_at)>{format!("{} · {}", r.author, r.created_at.format("%H:%M:%S UTC"))}</span>
                                     </button>
                                 </li>
                             }

@@ -1,13 +1,14 @@
 //! The run this tab is following: started with Run (sidebar or canvas header), its state
 //! pushed by the server as Server-Sent Events and shown live on the canvas.
 
-use crate::api::{RunView, start_test_run};
+use crate::api::start_test_run;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use model::wire::{Run, StepStatus};
 
 #[derive(Clone, Copy)]
 pub struct RunWatch {
-    pub current: RwSignal<Option<RunView>>,
+    pub current: RwSignal<Option<Run>>,
     pub starting: RwSignal<bool>,
     pub error: RwSignal<Option<String>>,
 }
@@ -75,8 +76,8 @@ impl RunWatch {
                     let Some(text) = ev.data().as_string() else {
                         return;
                     };
-                    if let Ok(run) = serde_json::from_str::<RunView>(&text) {
-                        let finished = !matches!(run.status.as_str(), "queued" | "running");
+                    if let Ok(run) = serde_json::from_str::<Run>(&text) {
+                        let finished = run.status.is_finished();
                         current.set(Some(run));
                         if finished {
                             src.close();
@@ -107,15 +108,15 @@ pub fn use_run_watch() -> RunWatch {
 }
 
 /// "Running", "Succeeded 12 ms" and so on, for a step of the followed run.
-pub fn step_state_text(status: &str, ms: Option<i64>) -> String {
+pub fn step_state_text(status: StepStatus, ms: Option<i64>) -> String {
     match status {
-        "running" => "Running".into(),
-        "succeeded" => match ms {
+        StepStatus::Running => "Running".into(),
+        StepStatus::Succeeded => match ms {
             Some(ms) => format!("Succeeded ✓ {ms} ms"),
             None => "Succeeded ✓".into(),
         },
-        "failed" => "Failed ✕".into(),
-        "skipped" => "Skipped".into(),
-        _ => String::new(),
+        StepStatus::Failed => "Failed ✕".into(),
+        StepStatus::Skipped => "Skipped".into(),
+        StepStatus::Pending => String::new(),
     }
 }

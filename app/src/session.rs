@@ -36,7 +36,7 @@ pub fn signed_in() -> Result<User, ServerFnError> {
 /// The signed-in user, who must have at least `role`.
 pub fn require(role: Role) -> Result<User, ServerFnError> {
     let user = optional_user().ok_or_else(|| to_sfn(engine::Error::Unauthenticated))?;
-    user.require(role).map_err(to_sfn)?;
+    user.require(role).map_err(|f| to_sfn(f.into()))?;
     Ok(user)
 }
 
@@ -64,16 +64,34 @@ where
         .map_err(to_sfn)
 }
 
-pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}",
-        if secure { "; Secure" } else { "" }
-    )
+/// The session cookie carrying `token` for `max_age_secs` (0 removes it). Secure behind TLS.
+pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> cookie::Cookie<'static> {
+    cookie::Cookie::build((SESSION_COOKIE, token.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .secure(secure)
+        .build()
 }
 
-pub fn set_cookie(value: String) {
+/// Signs this response in: the cookie lasts as long as the engine keeps the session.
+pub fn set_session_cookie(token: &str) {
+    set_cookie(session_cookie(
+        token,
+        engine::SESSION_LIFETIME_SECS,
+        request_is_tls(),
+    ));
+}
+
+/// Signs this response out.
+pub fn clear_session_cookie() {
+    set_cookie(session_cookie("", 0, request_is_tls()));
+}
+
+fn set_cookie(value: cookie::Cookie<'static>) {
     if let Some(resp) = use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(v) = http::HeaderValue::from_str(&value)
+        && let Ok(v) = http::HeaderValue::from_str(&value.to_string())
     {
         resp.append_header(http::header::SET_COOKIE, v);
     }
@@ -95,9 +113,10 @@ pub fn request_session_token() -> Option<String> {
     cookie_value(cookies, SESSION_COOKIE)
 }
 
+/// The value of the cookie `name` in a `Cookie` header.
 pub fn cookie_value(header: &str, name: &str) -> Option<String> {
-    header.split(';').find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| v.to_string())
-    })
+    cookie::Cookie::split_parse(header)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
 }

@@ -93,11 +93,19 @@ pub fn Icon(name: &'static str) -> impl IntoView {
     }
 }
 
-/// An RFC 3339 time as people read it (UTC).
-pub fn time_of(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|_| rfc3339.to_string())
+/// A time as people read it (UTC).
+pub fn time_of(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// A time to the minute, as lists of tokens, users and secrets show it.
+pub fn minute_of(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A time as RFC 3339, for `title` attributes and machines.
+pub fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339()
 }
 
 /// The text of a server function error, without the framework's prefix.

@@ -13,8 +13,6 @@ use rand::rngs::OsRng;
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::fmt;
-use std::str::FromStr;
 
 /// username -> [`StoredUser`] as JSON.
 const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
@@ -25,71 +23,14 @@ const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_token
 const SETUP_TOKEN_KEY: &str = "setup.token_sha256";
 
 const SESSION_IDLE: i64 = 12 * 3600;
-const SESSION_ABSOLUTE: i64 = 7 * 24 * 3600;
+/// How long a session lasts after sign-in, whatever its activity (the cookie's `Max-Age`).
+pub const SESSION_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 /// Refreshing `last_seen` on every request would make every page view a write; a minute of
 /// slack is plenty against a 12 h idle limit.
 const SESSION_TOUCH_EVERY: i64 = 60;
 const MIN_PASSWORD: usize = 8;
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    Editor,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Editor => "editor",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Role> {
-        match s {
-            "viewer" => Ok(Role::Viewer),
-            "editor" => Ok(Role::Editor),
-            "admin" => Ok(Role::Admin),
-            _ => Err(Error::Invalid(format!(
-                "unknown role `{s}`: use viewer, editor or admin"
-            ))),
-        }
-    }
-}
-
-/// A user as the rest of the program sees it: never with the password hash.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct User {
-    pub username: String,
-    pub role: Role,
-    pub created_at: DateTime<Utc>,
-}
-
-impl User {
-    /// The one place a role check happens: `Forbidden` names both roles.
-    pub fn require(&self, need: Role) -> Result<()> {
-        if self.role >= need {
-            Ok(())
-        } else {
-            Err(Error::Forbidden {
-                have: self.role.to_string(),
-                need: need.to_string(),
-            })
-        }
-    }
-}
+pub use model::wire::{ApiTokenInfo, Role, User};
 
 #[derive(Serialize, Deserialize)]
 struct StoredUser {
@@ -103,14 +44,6 @@ struct Session {
     username: String,
     created_at: DateTime<Utc>,
     last_seen: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ApiTokenInfo {
-    pub id: String,
-    pub name: String,
-    pub username: String,
-    pub created_at: DateTime<Utc>,
 }
 
 /// A freshly created API token: `token` is shown once and never stored.
@@ -440,7 +373,7 @@ impl Engine {
         };
         let now = self.now();
         if now - s.last_seen > Duration::seconds(SESSION_IDLE)
-            || now - s.created_at > Duration::seconds(SESSION_ABSOLUTE)
+            || now - s.created_at > Duration::seconds(SESSION_LIFETIME_SECS)
         {
             self.delete_session(token)?;
             return Ok(None);
@@ -690,7 +623,7 @@ mod tests {
             .create_user("vic", Role::Viewer, "correct horse", "admin")
             .unwrap();
         assert!(v.require(Role::Viewer).is_ok());
-        let err = v.require(Role::Editor).unwrap_err();
+        let err = Error::from(v.require(Role::Editor).unwrap_err());
         assert_eq!(
             err.to_string(),
             "your role (viewer) may not do this; it needs editor"

@@ -7,7 +7,6 @@ use crate::error::Result;
 use crate::store::{Engine, from_bytes, to_bytes};
 use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, TableDefinition, WriteTransaction};
-use serde::{Deserialize, Serialize};
 
 /// UUIDv7 id -> [`AuditEntry`] as JSON.
 const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
@@ -15,40 +14,7 @@ const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
 /// The most entries one page of [`Engine::list_audit`] holds.
 pub const MAX_AUDIT_PAGE: usize = 500;
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditAction {
-    Login,
-    Deploy,
-    Rollback,
-    Restore,
-    BackupRestore,
-    SecretSet,
-    SecretDelete,
-    UserAdd,
-    UserRole,
-    UserDelete,
-    /// Instance settings (egress rules).
-    Settings,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct AuditEntry {
-    pub id: String,
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub action: AuditAction,
-    pub automation: Option<String>,
-    /// One line for people: what exactly (names, numbers; never a secret value).
-    pub detail: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct AuditPage {
-    pub items: Vec<AuditEntry>,
-    /// Pass back as `before` for the next (older) page.
-    pub next_cursor: Option<String>,
-}
+pub use model::wire::{AuditAction, AuditEntry, AuditPage};
 
 /// Writes one entry inside `w`.
 pub(crate) fn audit_in(

@@ -37,25 +37,7 @@ pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
 /// The most records one page of [`Engine::db_list`] holds.
 pub const MAX_PAGE: usize = 1000;
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct DatabaseInfo {
-    pub name: String,
-    pub count: u64,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Record {
-    pub key: String,
-    pub value: Value,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct RecordPage {
-    pub items: Vec<Record>,
-    /// The last key of this page when more follow; pass it back as `after`.
-    pub next_cursor: Option<String>,
-}
+pub use model::wire::{DatabaseInfo, Record, RecordPage};
 
 /// Kept beside the records so listing databases with their counts reads one row each.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

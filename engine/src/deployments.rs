@@ -11,32 +11,15 @@ use crate::revisions::{Checkpoint, RevisionKind, checkpoint, restore_in};
 use crate::store::{Engine, from_bytes, to_bytes};
 use crate::vault;
 use chrono::{DateTime, Utc};
-use model::{Document, DocumentDiff, Mode, Problem};
+use model::{Document, Mode, Problem};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// (automation, number) -> [`Deployment`] as JSON.
 const DEPLOYMENTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("deployments");
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Deployment {
-    pub number: u64,
-    /// The `deploy` revision holding the deployed document.
-    pub revision: u64,
-    pub author: String,
-    pub created_at: DateTime<Utc>,
-    pub note: String,
-    /// Test secrets copied to Live by this deploy.
-    pub secrets: Vec<String>,
-    /// Test databases copied to Live by this deploy.
-    pub databases: Vec<String>,
-    /// Live databases whose previous contents this deploy replaced and kept.
-    pub backups: Vec<String>,
-    /// Set when this deployment rolled back to an earlier one.
-    pub rollback_of: Option<u64>,
-}
+pub use model::wire::{DatabaseChoice, DeployPreview, DeployRequest, Deployment, SecretChoice};
 
 /// The latest deployment of each automation in memory (see [`Engine::live`]).
 #[derive(Default)]
@@ -55,56 +38,12 @@ impl LiveCache {
     }
 }
 
-/// What to copy along with the document.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct DeployRequest {
-    #[serde(default)]
-    pub secrets: Vec<String>,
-    #[serde(default)]
-    pub databases: Vec<String>,
-    #[serde(default)]
-    pub note: String,
-}
-
 /// The deployment Live runs, with its document.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LiveConfig {
     pub deployment: Deployment,
     /// Shared with every run of this deployment.
     pub document: Arc<Document>,
-}
-
-/// Everything the deploy dialog shows before confirming.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct DeployPreview {
-    /// The draft as it would be deployed.
-    pub document: Document,
-    /// The current live deployment's number, if any.
-    pub live: Option<u64>,
-    /// From the live document to the draft.
-    pub changes: DocumentDiff,
-    pub secrets: Vec<SecretChoice>,
-    pub databases: Vec<DatabaseChoice>,
-    /// Validation errors: they block the deploy.
-    pub errors: Vec<Problem>,
-    /// Names of the secrets and databases Live has now (for [`model::missing_in_live`]).
-    pub live_secrets: Vec<String>,
-    pub live_databases: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct SecretChoice {
-    pub name: String,
-    /// Live has a secret of this name: copying replaces its value.
-    pub in_live: bool,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct DatabaseChoice {
-    pub name: String,
-    pub count: u64,
-    /// The record count of the live database a copy would replace.
-    pub live_count: Option<u64>,
 }
 
 fn latest_in(

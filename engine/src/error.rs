@@ -33,7 +33,10 @@ pub enum Error {
     #[error("{0}")]
     WebhookAuth(String),
     #[error("your role ({have}) may not do this; it needs {need}")]
-    Forbidden { have: String, need: String },
+    Forbidden {
+        have: model::wire::Role,
+        need: model::wire::Role,
+    },
     #[error("{0} is not a Slipway data file (or was written by another program)")]
     ForeignFile(String),
     #[error("the data file {0} is in use by another Slipway process")]
@@ -77,6 +80,21 @@ impl Error {
             Error::ForeignFile(_) | Error::AlreadyOpen(_) | Error::Storage(_) => 500,
             Error::Unavailable(_) => 503,
         }
+    }
+}
+
+impl From<model::wire::Forbidden> for Error {
+    fn from(f: model::wire::Forbidden) -> Self {
+        Error::Forbidden {
+            have: f.have,
+            need: f.need,
+        }
+    }
+}
+
+impl From<model::wire::UnknownRole> for Error {
+    fn from(e: model::wire::UnknownRole) -> Self {
+        Error::Invalid(e.to_string())
     }
 }
 

@@ -277,17 +277,7 @@ impl Renderer {
 
     /// [`Renderer::eval_condition`] against a context already converted.
     pub fn eval_condition_in(&self, expr: &str, scope: &Scope<'_>) -> Result<bool, ExprError> {
-        let trimmed = expr.trim();
-        if trimmed.is_empty() {
-            return Err(ExprError::new("", "condition is empty"));
-        }
-        if trimmed.starts_with("{{") {
-            return Err(ExprError::new(
-                "",
-                "a condition is a bare expression: write steps.total.total > 5, without {{ }}",
-            ));
-        }
-        model::check_shape(expr, true).map_err(|message| ExprError::new("", message))?;
+        model::check_condition_form(expr).map_err(|message| ExprError::new("", message))?;
         on_big_stack(self.limits.fuel, || {
             let jctx = scope.jinja.clone();
             let fail = |e: &minijinja::Error| {

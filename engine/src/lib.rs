@@ -32,7 +32,7 @@ mod steps;
 mod store;
 pub mod vault;
 
-pub use accounts::{ApiTokenInfo, NewToken, Role, User};
+pub use accounts::{ApiTokenInfo, NewToken, Role, SESSION_LIFETIME_SECS, User};
 pub use audit::{AuditAction, AuditEntry, AuditPage};
 pub use automations::Automation;
 pub use clock::Clock;

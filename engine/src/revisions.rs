@@ -11,7 +11,6 @@ use crate::store::{Engine, from_bytes, to_bytes};
 use chrono::{DateTime, Duration, Utc};
 use model::Document;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
-use serde::{Deserialize, Serialize};
 
 /// (automation, number) -> [`Revision`] as JSON.
 const REVISIONS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("revisions");
@@ -20,38 +19,7 @@ const MANIFESTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("rev
 
 pub const CHECKPOINT_EVERY_SECS: i64 = 30;
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum RevisionKind {
-    Auto,
-    Backup,
-    Deploy,
-    Named,
-    Conflict,
-}
-
-impl RevisionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevisionKind::Auto => "auto",
-            RevisionKind::Backup => "backup",
-            RevisionKind::Deploy => "deploy",
-            RevisionKind::Named => "named",
-            RevisionKind::Conflict => "conflict",
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Revision {
-    pub number: u64,
-    pub kind: RevisionKind,
-    pub author: String,
-    pub created_at: DateTime<Utc>,
-    pub label: Option<String>,
-    /// One line: what changed since the revision before it.
-    pub summary: String,
-}
+pub use model::wire::{Revision, RevisionKind};
 
 /// When a revision is written, and why.
 pub(crate) enum Checkpoint {

@@ -604,11 +604,10 @@ async fn execute(
                             }
                             match status.get(&l.from) {
                                 Some(StepStatus::Succeeded) | Some(StepStatus::Failed) => {
-                                    match (&l.port, branch_result.get(&l.from)) {
-                                        (Some(p), Some(r)) if (p == "true") != *r => {
-                                            Incoming::Skipped
-                                        }
-                                        _ => Incoming::Ran,
+                                    if l.followed(branch_result.get(&l.from).copied()) {
+                                        Incoming::Ran
+                                    } else {
+                                        Incoming::Skipped
                                     }
                                 }
                                 Some(StepStatus::Skipped) | None => Incoming::Skipped,

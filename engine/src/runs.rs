@@ -6,11 +6,8 @@
 use crate::databases::DbWrite;
 use crate::error::{Error, Result};
 use crate::store::{Engine, from_bytes, to_bytes};
-use chrono::{DateTime, Utc};
 use model::Mode;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::sync::Arc;
 use std::sync::mpsc;
 
@@ -23,122 +20,7 @@ const RUN_INDEX: TableDefinition<(&str, &str, &str), &[u8]> = TableDefinition::n
 /// reading every run ever stored.
 const ACTIVE_RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("active_runs");
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum RunStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Interrupted,
-    Cancelled,
-}
-
-impl RunStatus {
-    pub fn is_finished(self) -> bool {
-        !matches!(self, RunStatus::Queued | RunStatus::Running)
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Queued => "queued",
-            RunStatus::Running => "running",
-            RunStatus::Succeeded => "succeeded",
-            RunStatus::Failed => "failed",
-            RunStatus::Interrupted => "interrupted",
-            RunStatus::Cancelled => "cancelled",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum StepStatus {
-    Pending,
-    Running,
-    Succeeded,
-    Failed,
-    Skipped,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum RunSource {
-    Manual,
-    Webhook,
-    Schedule,
-    Api,
-    Replay,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct StepRun {
-    pub name: String,
-    pub kind: String,
-    pub status: StepStatus,
-    pub attempts: u32,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub input: Value,
-    pub output: Value,
-    pub logs: Vec<String>,
-    pub error: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Run {
-    pub id: String,
-    pub automation: String,
-    pub composer: String,
-    pub mode: Mode,
-    pub source: RunSource,
-    pub revision: Option<u64>,
-    pub deployment: Option<u64>,
-    pub status: RunStatus,
-    pub queued_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub input: Value,
-    pub steps: Vec<StepRun>,
-    pub error: Option<String>,
-    /// The last step that finished, for runs cut short by a crash.
-    pub last_finished_step: Option<String>,
-    /// For a replay in Test: the live run whose trigger input it replayed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replay_of: Option<String>,
-}
-
-/// What a run list shows of a run.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct RunSummary {
-    pub id: String,
-    pub composer: String,
-    pub status: RunStatus,
-    pub source: RunSource,
-    pub queued_at: DateTime<Utc>,
-    pub duration_ms: Option<i64>,
-}
-
-impl Run {
-    fn summary(&self) -> RunSummary {
-        RunSummary {
-            id: self.id.clone(),
-            composer: self.composer.clone(),
-            status: self.status,
-            source: self.source,
-            queued_at: self.queued_at,
-            duration_ms: match (self.started_at, self.finished_at) {
-                (Some(s), Some(f)) => Some((f - s).num_milliseconds()),
-                _ => None,
-            },
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct RunPage {
-    pub items: Vec<RunSummary>,
-    pub next_cursor: Option<String>,
-}
+pub use model::wire::{Run, RunPage, RunSource, RunStatus, RunSummary, StepRun, StepStatus};
 
 #[derive(Clone, Debug, Default)]
 pub struct RunFilter {

@@ -12,8 +12,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Without `timeout_ms`, a step may take this long (a delay step its own `ms` plus this).
-const DEFAULT_TIMEOUT_MS: u64 = 60_000;
 const MAX_DELAY_MS: u64 = model::MAX_DELAY_MS;
 /// HTTP response bodies above this are refused rather than kept in memory and in the run.
 pub const MAX_RESPONSE_BYTES: usize = 10 << 20;
@@ -169,6 +167,9 @@ struct Attempt {
     logs: Vec<String>,
 }
 
+/// A whole number from a rendered field: a template renders to text (`"{{ trigger.wait }}"`
+/// gives `"500"`), so text that reads as a number counts. Not for the common keys, which are
+/// never rendered (see [`model::CommonConfig`]).
 fn u64_of(v: Option<&Value>) -> Option<u64> {
     v.and_then(|v| {
         v.as_u64()
@@ -177,27 +178,14 @@ fn u64_of(v: Option<&Value>) -> Option<u64> {
 }
 
 pub async fn run_step(ctx: &StepContext, step: &Step) -> Outcome {
-    let config = &step.config;
-    let retry = config.get("retry");
-    let max_attempts = u64_of(retry.and_then(|r| r.get("max_attempts")))
-        .unwrap_or(1)
-        .clamp(1, model::MAX_ATTEMPTS) as u32;
-    let backoff_ms = u64_of(retry.and_then(|r| r.get("backoff_ms")))
-        .unwrap_or(500)
-        .min(60_000);
-    // Validation refuses more; a draft saved before it still waits at most this in all.
+    let common = model::CommonConfig::of(&step.config);
+    let max_attempts = common.retry.max_attempts;
+    let backoff_ms = common.retry.backoff_ms;
+    // Validation refuses more; a draft saved with more still waits at most this in all.
     let mut backoff_left = model::MAX_TOTAL_BACKOFF_MS;
-    let on_error_continue = config.get("on_error").and_then(Value::as_str) == Some("continue");
+    let on_error_continue = common.on_error == model::OnError::Continue;
     let kind = step.step_kind();
-    let timeout_ms = match kind {
-        // A delay is not bounded by the step timeout, only by its own limit.
-        Some(StepKind::Delay) => {
-            u64_of(config.get("timeout_ms")).unwrap_or(DEFAULT_TIMEOUT_MS + MAX_DELAY_MS)
-        }
-        _ => u64_of(config.get("timeout_ms"))
-            .unwrap_or(DEFAULT_TIMEOUT_MS)
-            .min(model::MAX_TIMEOUT_MS),
-    };
+    let timeout_ms = common.timeout_ms(kind);
     let mut attempts = 0;
     loop {
         attempts += 1;

@@ -89,13 +89,7 @@ impl std::fmt::Debug for MasterKey {
     }
 }
 
-/// What listing secrets shows: never the value.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct SecretInfo {
-    pub name: String,
-    pub set_by: String,
-    pub set_at: DateTime<Utc>,
-}
+pub use model::wire::SecretInfo;
 
 /// One stored secret.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -161,6 +161,59 @@ impl DocumentDiff {
         line
     }
 
+    /// One line per change with the fields that changed, as the deploy dialog lists them
+    /// ([`DocumentDiff::summary`] is the one-line form revisions carry).
+    pub fn lines(&self) -> Vec<String> {
+        let item = |what: &str, c: &ItemChange| match c {
+            ItemChange::Added { name } => format!("{what} {name} added"),
+            ItemChange::Removed { name } => format!("{what} {name} removed"),
+            ItemChange::Changed { name, fields } => {
+                format!("{what} {name} changed: {}", fields.join(", "))
+            }
+        };
+        let mut out = Vec::new();
+        for c in &self.composers {
+            match c {
+                ComposerChange::Added { name, steps, .. } => out.push(format!(
+                    "composer {name} added ({} step{})",
+                    steps.len(),
+                    if steps.len() == 1 { "" } else { "s" }
+                )),
+                ComposerChange::Removed { name, .. } => {
+                    out.push(format!("composer {name} removed"))
+                }
+                ComposerChange::Changed {
+                    slug,
+                    name_changed,
+                    trigger,
+                    steps,
+                    links_added,
+                    links_removed,
+                } => {
+                    if *name_changed {
+                        out.push(format!("composer {slug} renamed"));
+                    }
+                    if let Some(fields) = trigger {
+                        out.push(format!("{slug}: trigger changed: {}", fields.join(", ")));
+                    }
+                    for s in steps {
+                        out.push(format!("{slug}: {}", item("step", s)));
+                    }
+                    for l in links_added {
+                        out.push(format!("{slug}: link {} → {} added", l.from, l.to));
+                    }
+                    for l in links_removed {
+                        out.push(format!("{slug}: link {} → {} removed", l.from, l.to));
+                    }
+                }
+            }
+        }
+        for c in &self.connections {
+            out.push(item("connection", c));
+        }
+        out
+    }
+
     fn summary_parts(&self) -> Vec<String> {
         let qualify = self.composers.len() > 1;
         let prefix = |slug: &str| {

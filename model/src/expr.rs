@@ -163,19 +163,32 @@ pub fn check_template(s: &str) -> Result<(), String> {
         .map_err(|e| describe(&e, s))
 }
 
-/// Whether `s` parses as a bare expression, as branch conditions are written.
-pub fn check_condition(s: &str) -> Result<(), String> {
+/// What every condition must be before it is parsed: not empty, not wrapped in `{{ }}` (the
+/// message shows the user's own condition unwrapped), and of a shape minijinja can parse within
+/// its limits. Validation and the runner both ask this.
+pub fn check_condition_form(s: &str) -> Result<(), String> {
     let trimmed = s.trim();
     if trimmed.is_empty() {
         return Err("condition is empty".to_owned());
     }
-    if trimmed.starts_with("{{") {
-        return Err(
-            "a condition is a bare expression: write steps.total.total > 5, without {{ }}"
-                .to_owned(),
-        );
+    if let Some(inner) = trimmed.strip_prefix("{{") {
+        let inner = inner.strip_suffix("}}").unwrap_or(inner).trim();
+        let shown: String = inner.chars().take(80).collect();
+        let shown = if shown.is_empty() {
+            "steps.total.total > 5".to_owned()
+        } else {
+            shown
+        };
+        return Err(format!(
+            "a condition is a bare expression: write {shown} without {{{{ }}}}"
+        ));
     }
-    check_shape(s, true)?;
+    check_shape(s, true)
+}
+
+/// Whether `s` parses as a bare expression, as branch conditions are written.
+pub fn check_condition(s: &str) -> Result<(), String> {
+    check_condition_form(s)?;
     let env = Environment::empty();
     env.compile_expression(s)
         .map(|_| ())
@@ -508,6 +521,14 @@ pub(crate) mod tests {
     #[test]
     fn conditions_are_bare_expressions() {
         assert_eq!(check_condition("steps.total.total > 5"), Ok(()));
+        // The hint shows the user's own condition, unwrapped.
+        assert_eq!(
+            check_condition("{{ trigger.body.amount >= 100 }}"),
+            Err(
+                "a condition is a bare expression: write trigger.body.amount >= 100 without {{ }}"
+                    .into()
+            )
+        );
         assert_eq!(check_condition("true"), Ok(()));
         assert!(check_condition("").is_err());
         assert!(check_condition("steps.total >").is_err());

@@ -15,6 +15,23 @@ pub const BRANCH_PORTS: [&str; 2] = ["true", "false"];
 
 const MAX_CYCLE_NAMES: usize = 12;
 
+/// The port of a branch's links taken when its condition is `result`.
+pub fn branch_port(result: bool) -> &'static str {
+    BRANCH_PORTS[usize::from(!result)]
+}
+
+impl Link {
+    /// Whether a run follows this link once its `from` step finished: always, except a link
+    /// on the port a branch did not take (`branch_result` is the branch's condition, `None`
+    /// for any other step).
+    pub fn followed(&self, branch_result: Option<bool>) -> bool {
+        match (self.port.as_deref(), branch_result) {
+            (Some(port), Some(result)) => port == branch_port(result),
+            _ => true,
+        }
+    }
+}
+
 pub(crate) fn check_links(at: ComposerAt, out: &mut Vec<Problem>) {
     let graph = Graph::new(at);
     for (index, link) in at.composer.links.iter().enumerate() {
@@ -124,8 +141,8 @@ fn check_port(at: ComposerAt, graph: &Graph, index: usize, link: &Link, out: &mu
     let known = link.from == TRIGGER || graph.kind_of(&link.from).is_some();
     let message = match (&link.port, from_branch) {
         (None, true) => format!(
-            "link from branch \"{}\" needs a port: \"true\" or \"false\"",
-            link.from
+            "link from branch \"{}\" needs a port: \"{}\" or \"{}\"",
+            link.from, BRANCH_PORTS[0], BRANCH_PORTS[1]
         ),
         (Some(port), true) if !BRANCH_PORTS.contains(&port.as_str()) => {
             format!("port must be \"true\" or \"false\", not \"{port}\"")
@@ -316,6 +333,26 @@ mod tests {
     use crate::problem::Severity;
     use crate::validate::tests::{assert_has, doc_with, messages};
     use serde_json::{Value, json};
+
+    #[test]
+    fn a_branch_follows_the_port_of_its_result_and_other_steps_every_link() {
+        let link = |port: Option<&str>| crate::Link {
+            from: "b".into(),
+            to: "c".into(),
+            port: port.map(String::from),
+        };
+        assert!(link(Some("true")).followed(Some(true)));
+        assert!(!link(Some("true")).followed(Some(false)));
+        assert!(link(Some("false")).followed(Some(false)));
+        assert!(!link(Some("false")).followed(Some(true)));
+        assert!(!link(Some("maybe")).followed(Some(false)));
+        assert!(link(None).followed(None));
+        assert!(link(None).followed(Some(false)));
+        assert_eq!(
+            (super::branch_port(true), super::branch_port(false)),
+            ("true", "false")
+        );
+    }
 
     /// Code steps named `names`, with `links`.
     fn doc(names: &[&str], links: Value) -> Document {

@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::common_config::CommonConfig;
 use crate::document::{Connection, Step, StepKind};
 use crate::expr::{check_condition, has_expression, is_rendered_field};
 use crate::names::NameKind;
@@ -20,9 +21,6 @@ pub const DATABASE_OPS: [&str; 5] = ["get", "put", "delete", "list", "count"];
 
 /// The longest a delay step may wait.
 pub const MAX_DELAY_MS: u64 = 300_000;
-
-/// Values of the common `on_error` key.
-pub const ON_ERROR: [&str; 2] = ["fail", "continue"];
 
 /// Where one step's config problems go, with the step's path and tags.
 struct StepAt<'a> {
@@ -72,9 +70,7 @@ pub(crate) fn check_step(
         config,
     };
     check_templates(&at, out);
-    check_timeout(&at, out);
-    check_retry(&at, out);
-    check_on_error(&at, out);
+    check_common(&at, out);
     match step.step_kind() {
         Some(StepKind::Http) => check_http(&at, connections, out),
         Some(StepKind::Transform) => check_transform(&at, out),
@@ -99,90 +95,16 @@ fn check_templates(at: &StepAt, out: &mut Vec<Problem>) {
     }
 }
 
-/// Longest `timeout_ms` of a step (PRODUCT.md §15). A `delay` is not bounded by it.
-pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
-/// Most attempts `retry.max_attempts` may ask for.
-pub const MAX_ATTEMPTS: u64 = 10;
-/// Longest all the waits between the attempts of one step may add up to.
-pub const MAX_TOTAL_BACKOFF_MS: u64 = 3_600_000;
-
-/// The wait before attempt `next` (2, 3, ...) with `backoff_ms`: doubling from `backoff_ms`.
-pub fn backoff_before(backoff_ms: u64, next: u32) -> u64 {
-    backoff_ms.saturating_mul(1 << next.saturating_sub(2).min(10))
-}
-
-/// What all the waits between `attempts` attempts add up to.
-pub fn total_backoff(backoff_ms: u64, attempts: u64) -> u64 {
-    (2..=attempts.min(MAX_ATTEMPTS) as u32)
-        .map(|n| backoff_before(backoff_ms, n))
-        .fold(0, u64::saturating_add)
-}
-
-fn check_timeout(at: &StepAt, out: &mut Vec<Problem>) {
-    if let Some(value) = at.get("timeout_ms") {
-        if !is_positive_integer(value) {
-            out.push(at.error(
-                "timeout_ms",
-                "must be a positive whole number of milliseconds",
-            ));
-        } else if value.as_u64().is_some_and(|ms| ms > MAX_TIMEOUT_MS) {
-            out.push(at.error(
-                "timeout_ms",
-                format!("is at most {MAX_TIMEOUT_MS} (one hour)"),
-            ));
-        }
-    }
-}
-
-fn check_retry(at: &StepAt, out: &mut Vec<Problem>) {
-    let Some(retry) = at.get("retry") else {
-        return;
-    };
-    let Value::Object(retry) = retry else {
-        out.push(at.error("retry", "must be an object {max_attempts, backoff_ms}"));
-        return;
-    };
-    let base = at.path("retry");
-    match retry.get("max_attempts") {
-        Some(n) if n.as_u64().is_some_and(|n| n > MAX_ATTEMPTS) => out.push(at.error_at(
-            join_key(&base, "max_attempts"),
-            format!("is at most {MAX_ATTEMPTS}"),
-        )),
-        Some(n) if n.as_u64().is_some_and(|n| n >= 1) => {}
-        Some(_) => out.push(at.error_at(
-            join_key(&base, "max_attempts"),
-            "must be a whole number, at least 1",
-        )),
-        None => out.push(at.error_at(join_key(&base, "max_attempts"), "missing")),
-    }
-    if let (Some(attempts), Some(backoff)) = (
-        retry.get("max_attempts").and_then(Value::as_u64),
-        retry.get("backoff_ms").and_then(Value::as_u64),
-    ) && total_backoff(backoff, attempts) > MAX_TOTAL_BACKOFF_MS
-    {
-        out.push(at.error_at(
-            join_key(&base, "backoff_ms"),
-            format!(
-                "the waits between {attempts} attempts add up to {} s; at most one hour in all",
-                total_backoff(backoff, attempts) / 1000
-            ),
-        ));
-    }
-    if let Some(backoff) = retry.get("backoff_ms")
-        && backoff.as_u64().is_none()
-    {
-        out.push(at.error_at(
-            join_key(&base, "backoff_ms"),
-            "must be a whole number of milliseconds",
-        ));
-    }
-}
-
-fn check_on_error(at: &StepAt, out: &mut Vec<Problem>) {
-    if let Some(value) = at.get("on_error")
-        && !value.as_str().is_some_and(|s| ON_ERROR.contains(&s))
-    {
-        out.push(at.error("on_error", "must be \"fail\" or \"continue\""));
+/// The common keys, read by the one reader the runner uses too.
+fn check_common(at: &StepAt, out: &mut Vec<Problem>) {
+    for p in CommonConfig::read(at.config).1 {
+        let path = p
+            .key
+            .iter()
+            .fold(at.composer.step_path(at.index, ".config"), |path, key| {
+                join_key(&path, key)
+            });
+        out.push(at.error_at(path, p.message));
     }
 }
 
@@ -419,8 +341,8 @@ mod tests {
             "code",
             json!({ "source": "", "retry": { "max_attempts": 10, "backoff_ms": 7_000 } }),
         );
-        assert_eq!(super::total_backoff(1_000, 4), 1_000 + 2_000 + 4_000);
-        assert_eq!(super::backoff_before(1_000, 2), 1_000);
+        assert_eq!(crate::total_backoff(1_000, 4), 1_000 + 2_000 + 4_000);
+        assert_eq!(crate::backoff_before(1_000, 2), 1_000);
     }
 
     #[test]

@@ -139,7 +139,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
 
 impl Authed {
     pub fn require(self, role: Role) -> Result<User, ApiError> {
-        self.0.require(role)?;
+        self.0.require(role).map_err(engine::Error::from)?;
         Ok(self.0)
     }
 }

@@ -91,7 +91,9 @@ fn main() {
 }
 
 fn add_user(name: &str, role: &str, data_dir: &std::path::Path) -> Result<(), String> {
-    let role: engine::Role = role.parse().map_err(|e: engine::Error| e.to_string())?;
+    let role: engine::Role = role
+        .parse()
+        .map_err(|e: model::wire::UnknownRole| e.to_string())?;
     let mut password = String::new();
     std::io::stdin()
         .read_line(&mut password)

@@ -105,7 +105,7 @@ pub fn ComposerPage() -> impl IntoView {
 fn Editor(slug: Memo<String>, store: DraftStore, live: bool) -> impl IntoView {
     let frame = use_frame();
     let deploy_open = RwSignal::new(false);
-    let deployed = RwSignal::new(None::<crate::api::DeploymentView>);
+    let deployed = RwSignal::new(None::<model::wire::Deployment>);
     let confirm_live_run = RwSignal::new(false);
     let is_admin = move || frame.me.with(|m| m.as_ref().is_some_and(|m| m.is_admin()));
     let preview = RwSignal::new(None::<Preview>);
@@ -482,19 +482,19 @@ fn free_spot(c: &model::Composer, selected: &Selection) -> model::Position {
 
 /// The strip under the canvas: the followed run, its steps and a link to its record.
 #[component]
-fn RunPanel(run: Signal<Option<crate::api::RunView>>) -> impl IntoView {
+fn RunPanel(run: Signal<Option<model::wire::Run>>) -> impl IntoView {
     let watch = crate::runwatch::use_run_watch();
     let frame = use_frame();
     view! {
         {move || watch.error.get().map(|e| view! { <div class="run-panel"><span class="form-error" role="alert">{e}</span></div> })}
         {move || run.get().map(|r| {
-            let total = crate::api::duration_ms(&r.started_at, &r.finished_at);
+            let total = r.duration_ms();
             let href = format!("/a/{}/{}/runs/{}", frame.automation.get(), frame.mode.get().as_str(), r.id);
             let short = r.id.chars().rev().take(6).collect::<String>().chars().rev().collect::<String>();
             view! {
                 <div class="run-panel" aria-label="Run" role="region">
-                    <span class=format!("dot {}", r.status)></span>
-                    <span class="strong">{format!("Run …{short} {}", r.status)}</span>
+                    <span class=format!("dot {}", r.status.as_str())></span>
+                    <span class="strong">{format!("Run …{short} {}", r.status.as_str())}</span>
                     {total.map(|ms| view! { <span class="muted">{format!("{ms} ms")}</span> })}
                     {r.error.clone().map(|e| view! { <span class="form-error">{e}</span> })}
                     <span class="grow"></span>

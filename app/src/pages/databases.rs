@@ -4,8 +4,8 @@
 
 use crate::Mode;
 use crate::api::{
-    CreateDatabase, DeleteRecord, ImportRecords, PutRecord, RecordItem, export_records,
-    list_databases, list_records,
+    CreateDatabase, DeleteRecord, ImportRecords, PutRecord, export_records, list_databases,
+    list_records,
 };
 use crate::pages::frame::{LiveBanner, use_frame};
 use crate::pages::runs::JsonView;
@@ -208,7 +208,7 @@ fn Records(
 
 #[component]
 fn RecordRow(
-    rec: RecordItem,
+    rec: model::wire::Record,
     db: String,
     editable: Signal<bool>,
     editing: RwSignal<Option<(String, String)>>,

@@ -2,11 +2,12 @@
 //! author, time, note, what was copied — with `Roll back to #N` (editors) and, for admins, the
 //! restore of a live database backup a deployment kept.
 
-use crate::api::{DeploymentView, list_deployments, restore_backup, rollback};
+use crate::api::{list_deployments, restore_backup, rollback};
 use crate::pages::frame::{LiveBanner, use_frame};
-use crate::ui::{EmptyState, error_text, time_of};
+use crate::ui::{EmptyState, error_text, iso, time_of};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use model::wire::Deployment;
 
 #[component]
 pub fn DeploymentsPage() -> impl IntoView {
@@ -58,7 +59,7 @@ pub fn DeploymentsPage() -> impl IntoView {
 
 #[component]
 fn DeploymentRow(
-    d: DeploymentView,
+    d: Deployment,
     latest: Option<u64>,
     can_edit: Signal<bool>,
     is_admin: Signal<bool>,
@@ -104,7 +105,7 @@ fn DeploymentRow(
                 {(Some(number) == latest).then(|| view! { <span class="pill live-pill">"live"</span> })}</td>
             <td>{d.revision}</td>
             <td>{d.author.clone()}</td>
-            <td title=d.created_at.clone()>{time_of(&d.created_at)}</td>
+            <td title=iso(&d.created_at)>{time_of(&d.created_at)}</td>
             <td>{d.note.clone()}{d.rollback_of.map(|n| view! { <span class="muted small">{format!(" (roll back to #{n})")}</span> })}</td>
             <td class="small">{copied}
                 {move || is_admin.get().then(|| backups.iter().map(|db| {

@@ -19,7 +19,7 @@ pub struct FrameContext {
     /// Who is signed in, once the frame data has arrived in the browser. Set by an effect, so
     /// the server's render and hydration agree (both start without it); role-dependent
     /// controls read this rather than the resource.
-    pub me: RwSignal<Option<crate::api::Me>>,
+    pub me: RwSignal<Option<model::wire::User>>,
 }
 
 pub fn use_frame() -> FrameContext {
@@ -257,7 +257,7 @@ fn Sidebar(data: Frame) -> impl IntoView {
 
             <div class="account">
                 <div class="who"><span class="avatar">{data.me.username.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('?')}</span>
-                    <span><span class="strong">{data.me.username.clone()}</span><br/><span class="muted small">{data.me.role.clone()}</span></span>
+                    <span><span class="strong">{data.me.username.clone()}</span><br/><span class="muted small">{data.me.role.as_str()}</span></span>
                 </div>
                 <ActionForm action=logout>
                     <button class="btn ghost icon-btn" type="submit" title="Sign out" aria-label="Sign out"><Icon name="logout"/></button>

@@ -1,23 +1,15 @@
 //! Runs & Logs: the runs of the current mode, newest first, filtered by composer and status,
 //! with paging; one run step by step with its input, output, logs and error.
 
-use crate::api::{RunSummaryView, StepRunView, duration_ms, get_run, list_runs};
+use crate::api::{get_run, list_runs};
 use crate::pages::frame::{LiveBanner, use_frame};
 use crate::ui::EmptyState;
-use crate::ui::time_of;
+use crate::ui::{iso, time_of};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use model::wire::{RunStatus, RunSummary, StepRun, StepStatus};
 use serde_json::Value;
-
-const STATUSES: [&str; 6] = [
-    "queued",
-    "running",
-    "succeeded",
-    "failed",
-    "interrupted",
-    "cancelled",
-];
 
 #[component]
 pub fn RunsPage() -> impl IntoView {
@@ -38,7 +30,7 @@ pub fn RunsPage() -> impl IntoView {
                 refresh.get(),
             )
         },
-        |(a, m, c, s, cur, _)| list_runs(a, m, Some(c), Some(s), cur),
+        |(a, m, c, s, cur, _)| list_runs(a, m, Some(c), RunStatus::parse(&s), cur),
     );
     let composers = move || {
         frame
@@ -75,7 +67,7 @@ pub fn RunsPage() -> impl IntoView {
                 <label class="field"><span>"Status"</span>
                     <select on:change=move |ev| { status.set(event_target_value(&ev)); reset(); }>
                         <option value="">"Any status"</option>
-                        {STATUSES.iter().map(|s| view! { <option value=*s>{*s}</option> }).collect_view()}
+                        {RunStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
                     </select>
                 </label>
             </div>
@@ -101,7 +93,7 @@ pub fn RunsPage() -> impl IntoView {
 }
 
 #[component]
-fn RunTable(items: Vec<RunSummaryView>) -> impl IntoView {
+fn RunTable(items: Vec<RunSummary>) -> impl IntoView {
     let frame = use_frame();
     view! {
         <table class="table runs">
@@ -113,9 +105,9 @@ fn RunTable(items: Vec<RunSummaryView>) -> impl IntoView {
                         <tr>
                             <td class="mono"><A href=href>{short_id(&r.id)}</A></td>
                             <td>{r.composer.clone()}</td>
-                            <td><span class=format!("dot {}", r.status)></span>{r.status.clone()}</td>
-                            <td class="muted">{r.source.clone()}</td>
-                            <td class="muted" title=r.queued_at.clone()>{time_of(&r.queued_at)}</td>
+                            <td><span class=format!("dot {}", r.status.as_str())></span>{r.status.as_str()}</td>
+                            <td class="muted">{r.source.as_str()}</td>
+                            <td class="muted" title=iso(&r.queued_at)>{time_of(&r.queued_at)}</td>
                             <td class="right mono">{r.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default()}</td>
                         </tr>
                     }
@@ -142,11 +134,11 @@ pub fn RunPage() -> impl IntoView {
             {move || run.get().map(|r| match r {
                 Ok(r) => {
                     let back = format!("/a/{}/{}/runs", frame.automation.get_untracked(), frame.mode.get_untracked().as_str());
-                    let total = duration_ms(&r.started_at, &r.finished_at);
+                    let total = r.duration_ms();
                     view! {
                         <header class="page-header">
                             <h1><A href=back>"Runs"</A>" / "<span class="mono">{short_id(&r.id)}</span></h1>
-                            <span class="row center"><span><span class=format!("dot {}", r.status)></span><span class="strong">{r.status.clone()}</span>
+                            <span class="row center"><span><span class=format!("dot {}", r.status.as_str())></span><span class="strong">{r.status.as_str()}</span>
                                 {total.map(|t| view! { <span class="muted">{format!(" in {t} ms")}</span> })}</span>
                                 {(r.mode == crate::Mode::Live && can_edit()).then(|| view! { <ReplayButton id=r.id.clone() automation=r.automation.clone()/> })}
                             </span>
@@ -155,13 +147,13 @@ pub fn RunPage() -> impl IntoView {
                             <dl class="facts">
                                 <dt>"Composer"</dt><dd>{r.composer.clone()}</dd>
                                 <dt>"Mode"</dt><dd>{r.mode.label()}</dd>
-                                <dt>"Source"</dt><dd>{r.source.clone()}</dd>
+                                <dt>"Source"</dt><dd>{r.source.as_str()}</dd>
                                 {r.deployment.map(|n| view! { <dt>"Deployment"</dt><dd>{format!("#{n}")}</dd> })}
                                 {r.replay_of.clone().map(|of| {
                                     let href = format!("/a/{}/live/runs/{of}", r.automation);
                                     view! { <dt>"Replay of"</dt><dd><A href=href attr:class="mono small">{format!("live run {}", short_id(&of))}</A></dd> }
                                 })}
-                                <dt>"Queued"</dt><dd title=r.queued_at.clone()>{time_of(&r.queued_at)}</dd>
+                                <dt>"Queued"</dt><dd title=iso(&r.queued_at)>{time_of(&r.queued_at)}</dd>
                                 <dt>"Run id"</dt><dd class="mono small">{r.id.clone()}</dd>
                             </dl>
                             {r.error.clone().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
@@ -209,17 +201,17 @@ fn ReplayButton(id: String, automation: String) -> impl IntoView {
 }
 
 #[component]
-fn StepRecord(step: StepRunView) -> impl IntoView {
-    let ms = duration_ms(&step.started_at, &step.finished_at);
-    let open = step.status == "failed";
+fn StepRecord(step: StepRun) -> impl IntoView {
+    let ms = step.duration_ms();
+    let open = step.status == StepStatus::Failed;
     view! {
         <li class="card step-record" role="group" aria-label=step.name.clone()>
             <details open=open>
                 <summary class="row spread">
-                    <span><span class=format!("dot {}", step.status)></span><span class="strong mono">{step.name.clone()}</span>
+                    <span><span class=format!("dot {}", step.status.as_str())></span><span class="strong mono">{step.name.clone()}</span>
                         <span class="muted small">{format!(" · {}", step.kind)}</span></span>
                     <span class="muted small">
-                        {step.status.clone()}
+                        {step.status.as_str()}
                         {(step.attempts > 1).then(|| format!(" · {} attempts", step.attempts))}
                         {ms.map(|m| format!(" · {m} ms"))}
                     </span>

@@ -74,7 +74,7 @@ pub fn SecretsPage() -> impl IntoView {
                                         <tr>
                                             <td class="mono strong">{s.name.clone()}</td>
                                             <td>{s.set_by.clone()}</td>
-                                            <td class="muted">{s.set_at.clone()}</td>
+                                            <td class="muted">{crate::ui::minute_of(&s.set_at)}</td>
                                             <td class="right nowrap">
                                                 <Show when=may_manage>
                                                     {

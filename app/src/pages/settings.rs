@@ -7,6 +7,7 @@ use crate::api::{
 use crate::pages::frame::use_frame;
 use crate::ui::ActionError;
 use leptos::prelude::*;
+use model::wire::Role;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -101,7 +102,7 @@ fn Tokens() -> impl IntoView {
                             <thead><tr><th>"Name"</th><th>"Created"</th><th></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|t| view! {
-                                    <tr><td>{t.name.clone()}</td><td class="muted">{t.created_at}</td>
+                                    <tr><td>{t.name.clone()}</td><td class="muted">{crate::ui::minute_of(&t.created_at)}</td>
                                     <td class="right"><ActionForm action=revoke>
                                         <input type="hidden" name="id" value=t.id/>
                                         <button class="btn ghost danger" type="submit" aria-label=format!("Revoke {}", t.name)>"Revoke"</button>
@@ -135,9 +136,7 @@ fn Users(changed: RwSignal<u32>) -> impl IntoView {
                 <label class="field"><span>"Username"</span><input name="username" required autocomplete="off"/></label>
                 <label class="field"><span>"Role"</span>
                     <select name="role">
-                        <option value="viewer">"viewer"</option>
-                        <option value="editor" selected>"editor"</option>
-                        <option value="admin">"admin"</option>
+                        {Role::ALL.map(|r| view! { <option value=r.as_str() selected=r == Role::Editor>{r.as_str()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="field"><span>"Password"</span><input name="password" type="password" minlength="8" required autocomplete="new-password"/></label>
@@ -152,7 +151,7 @@ fn Users(changed: RwSignal<u32>) -> impl IntoView {
                             <thead><tr><th>"User"</th><th>"Role"</th><th>"Created"</th><th></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|u| view! {
-                                    <tr><td class="strong">{u.username.clone()}</td><td>{u.role.clone()}</td><td class="muted">{u.created_at}</td>
+                                    <tr><td class="strong">{u.username.clone()}</td><td>{u.role.as_str()}</td><td class="muted">{crate::ui::minute_of(&u.created_at)}</td>
                                     <td class="right"><ActionForm action=delete>
                                         <input type="hidden" name="username" value=u.username.clone()/>
                                         <button class="btn ghost danger" type="submit" aria-label=format!("Delete user {}", u.username)>"Delete"</button>
@@ -191,9 +190,9 @@ fn Audit(changed: RwSignal<u32>) -> impl IntoView {
                                 <tbody>
                                     {p.items.into_iter().map(|e| view! {
                                         <tr>
-                                            <td title=e.at.clone() class="nowrap">{crate::ui::time_of(&e.at)}</td>
+                                            <td title=crate::ui::iso(&e.at) class="nowrap">{crate::ui::time_of(&e.at)}</td>
                                             <td>{e.actor}</td>
-                                            <td><span class="pill">{e.action.replace('_', " ")}</span></td>
+                                            <td><span class="pill">{e.action.label()}</span></td>
                                             <td>{e.automation.unwrap_or_default()}</td>
                                             <td>{e.detail}</td>
                                         </tr>

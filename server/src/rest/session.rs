@@ -34,7 +34,7 @@ async fn login(
     })
     .await?;
     let (user, token) = user;
-    let cookie = session_cookie(&token, 7 * 24 * 3600, false);
+    let cookie = session_cookie(&token, engine::SESSION_LIFETIME_SECS, false).to_string();
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(json!({"username": user.username, "role": user.role})),
@@ -52,7 +52,7 @@ async fn logout(State(engine): State<Engine>, headers: HeaderMap) -> ApiResult<R
     }
     Ok((
         StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, session_cookie("", 0, false))],
+        [(header::SET_COOKIE, session_cookie("", 0, false).to_string())],
     )
         .into_response())
 }

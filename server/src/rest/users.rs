@@ -35,7 +35,7 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Authed(me) = auth;
     let user = blocking(&engine, move |e| {
-        let role: Role = body.role.parse()?;
+        let role: Role = body.role.parse().map_err(engine::Error::from)?;
         e.create_user_as(&me, &body.username, role, &body.password)
     })
     .await?;
