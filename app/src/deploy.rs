@@ -4,7 +4,6 @@
 
 use crate::api::{deploy, deploy_preview};
 use crate::draft::{DraftStore, SaveStatus};
-use crate::ui::error_text;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use model::wire::{DeployPreview, Deployment};
@@ -37,7 +36,7 @@ pub fn DeployDialog(
             let automation = automation.clone();
             spawn_local(async move {
                 preview.set(Some(
-                    deploy_preview(automation).await.map_err(|e| error_text(&e)),
+                    deploy_preview(automation).await.map_err(|e| e.to_string()),
                 ));
             });
         });
@@ -75,7 +74,7 @@ pub fn DeployDialog(
                     deployed.set(Some(d));
                     open.set(false);
                 }
-                Err(e) => error.set(Some(error_text(&e))),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };

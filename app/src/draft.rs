@@ -2,7 +2,7 @@
 //! autosave (PRODUCT.md §5). Every page of an automation in Test edits through one store, so
 //! there is one save path and one version to conflict on.
 
-use crate::api::{SaveReply, load_draft, save_draft};
+use crate::api::{Saved, load_draft, save_draft};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use model::{Document, Problem};
@@ -116,9 +116,7 @@ impl DraftStore {
                     self.status.set(SaveStatus::Saved);
                 }
                 Ok(_) => {}
-                Err(e) => self
-                    .status
-                    .set(SaveStatus::LoadFailed(crate::ui::error_text(&e))),
+                Err(e) => self.status.set(SaveStatus::LoadFailed(e.to_string())),
             }
         });
     }
@@ -151,9 +149,7 @@ impl DraftStore {
                     self.status.set(SaveStatus::Saved);
                 }
                 Ok(_) => {}
-                Err(e) => self
-                    .status
-                    .set(SaveStatus::LoadFailed(crate::ui::error_text(&e))),
+                Err(e) => self.status.set(SaveStatus::LoadFailed(e.to_string())),
             }
         });
     }
@@ -262,7 +258,7 @@ impl DraftStore {
                 return;
             }
             match result {
-                Ok(SaveReply::Saved { version, problems }) => {
+                Ok(Saved { version, problems }) => {
                     self.version.set(version);
                     self.problems.set(problems);
                     self.saved_edits.set_value(edits);
@@ -274,14 +270,11 @@ impl DraftStore {
                         self.status.set(SaveStatus::Saved);
                     }
                 }
-                Ok(SaveReply::Conflict { message }) => {
-                    self.status.set(SaveStatus::Conflict(message))
-                }
+                Err(e) if e.is_conflict() => self.status.set(SaveStatus::Conflict(e.message)),
                 Err(e) => {
                     let wait = self.retry_ms.get_value();
                     self.retry_ms.set_value((wait * 2).min(15_000));
-                    self.status
-                        .set(SaveStatus::Retrying(crate::ui::error_text(&e)));
+                    self.status.set(SaveStatus::Retrying(e.to_string()));
                     self.schedule_retry(wait);
                 }
             }

@@ -45,7 +45,7 @@ pub fn RevisionHistory(
                         document,
                     }));
                 }
-                Err(e) => error.set(Some(crate::ui::error_text(&e))),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -73,7 +73,7 @@ pub fn RevisionHistory(
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || revisions.get().map(|r| match r {
                         Ok(list) => view! { <RevisionList list preview pick/> }.into_any(),
-                        Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                        Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                     })}
                 </Transition>
             </div>
@@ -149,7 +149,7 @@ pub fn PreviewBar(
                     preview.set(None);
                     store.load(a);
                 }
-                Err(e) => error.set(Some(crate::ui::error_text(&e))),
+                Err(e) => error.set(Some(e.to_string())),
             }
             busy.set(false);
         });

@@ -712,7 +712,7 @@ fn Schedule(ctx: CanvasCtx, trigger: Memo<Option<Trigger>>) -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted small">"…"</p> }>
                 {move || times.get().map(|r| match r {
                     Ok(ts) => view! { <ol class="mono small">{ts.into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}</ol> }.into_any(),
-                    Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                 })}
             </Transition>
         </div>

@@ -8,6 +8,7 @@ mod canvas;
 mod csp;
 mod deploy;
 mod draft;
+pub mod error;
 mod history;
 mod inspector;
 mod mode;

@@ -41,7 +41,7 @@ impl RunWatch {
         spawn_local(async move {
             match start_test_run(automation, composer).await {
                 Ok(id) => self.follow(id),
-                Err(e) => self.error.set(Some(crate::ui::error_text(&e))),
+                Err(e) => self.error.set(Some(e.to_string())),
             }
             self.starting.set(false);
         });
@@ -54,7 +54,7 @@ impl RunWatch {
         spawn_local(async move {
             match crate::api::start_live_run(automation, composer).await {
                 Ok(id) => self.follow(id),
-                Err(e) => self.error.set(Some(crate::ui::error_text(&e))),
+                Err(e) => self.error.set(Some(e.to_string())),
             }
             self.starting.set(false);
         });

@@ -1,6 +1,7 @@
 //! Server-side context helpers for the `#[server]` functions: the engine, the signed-in user
 //! (resolved once per request by the server's auth middleware), and error mapping.
 
+use crate::error::AppError;
 use engine::{Engine, Role, User};
 use leptos::prelude::*;
 
@@ -10,8 +11,8 @@ pub const SESSION_COOKIE: &str = "slipway_session";
 #[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);
 
-pub fn engine() -> Result<Engine, ServerFnError> {
-    use_context::<Engine>().ok_or_else(|| ServerFnError::new("engine missing from context"))
+pub fn engine() -> Result<Engine, AppError> {
+    use_context::<Engine>().ok_or_else(|| AppError::new("server", "engine missing from context"))
 }
 
 fn parts() -> Option<http::request::Parts> {
@@ -29,12 +30,12 @@ pub fn client_addr() -> String {
 }
 
 /// The signed-in user (401 otherwise), for an engine method that checks the role itself.
-pub fn signed_in() -> Result<User, ServerFnError> {
+pub fn signed_in() -> Result<User, AppError> {
     optional_user().ok_or_else(|| to_sfn(engine::Error::Unauthenticated))
 }
 
 /// The signed-in user, who must have at least `role`.
-pub fn require(role: Role) -> Result<User, ServerFnError> {
+pub fn require(role: Role) -> Result<User, AppError> {
     let user = optional_user().ok_or_else(|| to_sfn(engine::Error::Unauthenticated))?;
     user.require(role).map_err(|f| to_sfn(f.into()))?;
     Ok(user)
@@ -42,17 +43,17 @@ pub fn require(role: Role) -> Result<User, ServerFnError> {
 
 /// The engine's error as a server function's: its message, and the same HTTP status the REST
 /// API answers with (403 for a role that may not, 409 for a conflict, ...), not a 500.
-pub fn to_sfn(e: engine::Error) -> ServerFnError {
+pub fn to_sfn(e: engine::Error) -> AppError {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
         && let Ok(status) = http::StatusCode::from_u16(e.http_status())
     {
         response.set_status(status);
     }
-    ServerFnError::new(e.to_string())
+    AppError::from(e)
 }
 
 /// Runs blocking redb work off the async threads.
-pub async fn blocking<T, F>(f: F) -> Result<T, ServerFnError>
+pub async fn blocking<T, F>(f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: FnOnce(Engine) -> Result<T, engine::Error> + Send + 'static,
@@ -60,7 +61,7 @@ where
     let e = engine()?;
     tokio::task::spawn_blocking(move || f(e))
         .await
-        .map_err(|j| ServerFnError::new(format!("task failed: {j}")))?
+        .map_err(|j| AppError::new("server", format!("task failed: {j}")))?
         .map_err(to_sfn)
 }
 

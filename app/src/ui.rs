@@ -108,25 +108,14 @@ pub fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339()
 }
 
-/// The text of a server function error, without the framework's prefix.
-pub fn error_text(e: &ServerFnError) -> String {
-    let s = e.to_string();
-    for prefix in ["error running server function: ", "ServerFnError: "] {
-        if let Some(rest) = s.strip_prefix(prefix) {
-            return rest.to_string();
-        }
-    }
-    s
-}
-
 /// Shows the error of the last action result, if it failed.
 #[component]
 pub fn ActionError<T: Clone + Send + Sync + 'static>(
-    #[prop(into)] value: Signal<Option<Result<T, ServerFnError>>>,
+    #[prop(into)] value: Signal<Option<Result<T, crate::error::AppError>>>,
 ) -> impl IntoView {
     move || {
         value.get().and_then(|r| r.err()).map(|e| {
-            view! { <p class="form-error" role="alert">{error_text(&e)}</p> }
+            view! { <p class="form-error" role="alert">{e.to_string()}</p> }
         })
     }
 }

@@ -28,9 +28,9 @@ pub use document::{
     Trigger, UnknownStepKind,
 };
 pub use expr::{
-    MAX_ELIFS, MAX_TAG_OPERATORS, TemplatePart, check_condition, check_condition_form, check_shape,
-    check_template, has_expression, is_rendered_field, referenced_databases, referenced_secrets,
-    single_expression, template_parts,
+    CodeToken, MAX_ELIFS, MAX_TAG_OPERATORS, TemplatePart, check_condition, check_condition_form,
+    check_shape, check_template, code_tokens, has_expression, is_rendered_field,
+    referenced_databases, referenced_secrets, single_expression, template_parts,
 };
 pub use json::check_integers;
 pub use links::{BRANCH_PORTS, branch_port};

@@ -1,3 +1,4 @@
+use crate::error::AppError;
 use leptos::prelude::*;
 use model::wire::AuditPage;
 
@@ -7,7 +8,7 @@ use crate::session::{blocking, require};
 use model::wire::Role;
 
 #[server]
-pub async fn list_audit(cursor: Option<String>) -> Result<AuditPage, ServerFnError> {
+pub async fn list_audit(cursor: Option<String>) -> Result<AuditPage, AppError> {
     require(Role::Admin)?;
     blocking(move |e| e.list_audit(50, cursor.as_deref())).await
 }

@@ -1,4 +1,5 @@
 use crate::Mode;
+use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -42,14 +43,14 @@ fn item_of(a: engine::Automation) -> AutomationItem {
 }
 
 #[server]
-pub async fn list_automations() -> Result<Vec<AutomationItem>, ServerFnError> {
+pub async fn list_automations() -> Result<Vec<AutomationItem>, AppError> {
     require(Role::Viewer)?;
     let all = blocking(|e| e.list_automations()).await?;
     Ok(all.into_iter().map(item_of).collect())
 }
 
 #[server]
-pub async fn frame_data(automation: String, mode: Mode) -> Result<Frame, ServerFnError> {
+pub async fn frame_data(automation: String, mode: Mode) -> Result<Frame, AppError> {
     let user = require(Role::Viewer)?;
     blocking(move |e| {
         let a = e.get_automation(&automation)?;
@@ -83,7 +84,7 @@ pub async fn frame_data(automation: String, mode: Mode) -> Result<Frame, ServerF
 
 /// Creates an automation named `name` (its slug derived from the name) and opens it.
 #[server]
-pub async fn create_automation(name: String) -> Result<(), ServerFnError> {
+pub async fn create_automation(name: String) -> Result<(), AppError> {
     let user = signed_in()?;
     let slug =
         blocking(move |e| e.create_automation_named_as(&user, &name).map(|a| a.slug)).await?;
@@ -101,7 +102,7 @@ pub struct DraftView {
 }
 
 #[server]
-pub async fn load_draft(automation: String) -> Result<DraftView, ServerFnError> {
+pub async fn load_draft(automation: String) -> Result<DraftView, AppError> {
     require(Role::Viewer)?;
     let d = blocking(move |e| e.get_draft(&automation)).await?;
     Ok(DraftView {
@@ -111,16 +112,12 @@ pub async fn load_draft(automation: String) -> Result<DraftView, ServerFnError> 
     })
 }
 
-/// A save's outcome: a conflict is an expected answer (someone else saved first), not a failure.
+/// A saved draft: its new version and what validation says of it. A stale save is an error
+/// with the code `conflict` (HTTP 409), whose message names the revision that kept its content.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub enum SaveReply {
-    Saved {
-        version: u64,
-        problems: Vec<model::Problem>,
-    },
-    Conflict {
-        message: String,
-    },
+pub struct Saved {
+    pub version: u64,
+    pub problems: Vec<model::Problem>,
 }
 
 #[server(input = server_fn::codec::Json)]
@@ -128,23 +125,13 @@ pub async fn save_draft(
     automation: String,
     version: u64,
     document: model::Document,
-) -> Result<SaveReply, ServerFnError> {
+) -> Result<Saved, AppError> {
     let user = signed_in()?;
-    let r = blocking(move |e| {
-        // A conflict is an answer here, not an error.
-        Ok(e.save_draft_as(&user, &automation, version, document))
+    let out = blocking(move |e| e.save_draft_as(&user, &automation, version, document)).await?;
+    Ok(Saved {
+        version: out.version,
+        problems: out.problems,
     })
-    .await?;
-    match r {
-        Ok(out) => Ok(SaveReply::Saved {
-            version: out.version,
-            problems: out.problems,
-        }),
-        Err(c @ engine::Error::Conflict { .. }) => Ok(SaveReply::Conflict {
-            message: c.to_string(),
-        }),
-        Err(other) => Err(crate::session::to_sfn(other)),
-    }
 }
 
 /// The next three times a schedule fires, formatted in its own time zone.
@@ -152,7 +139,7 @@ pub async fn save_draft(
 pub async fn next_fire_times(
     cron: String,
     timezone: Option<String>,
-) -> Result<Vec<String>, ServerFnError> {
+) -> Result<Vec<String>, AppError> {
     require(Role::Viewer)?;
     let tz = timezone.clone();
     let times =

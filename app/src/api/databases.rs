@@ -1,4 +1,5 @@
 use crate::Mode;
+use crate::error::AppError;
 use leptos::prelude::*;
 use model::wire::{DatabaseInfo, RecordPage};
 
@@ -8,10 +9,7 @@ use crate::session::{blocking, require, signed_in};
 use model::wire::Role;
 
 #[server]
-pub async fn list_databases(
-    automation: String,
-    mode: Mode,
-) -> Result<Vec<DatabaseInfo>, ServerFnError> {
+pub async fn list_databases(automation: String, mode: Mode) -> Result<Vec<DatabaseInfo>, AppError> {
     require(Role::Viewer)?;
     blocking(move |e| e.list_databases(&automation, mode)).await
 }
@@ -23,7 +21,7 @@ pub async fn list_records(
     database: String,
     prefix: String,
     cursor: Option<String>,
-) -> Result<RecordPage, ServerFnError> {
+) -> Result<RecordPage, AppError> {
     require(Role::Viewer)?;
     blocking(move |e| e.db_list(&automation, mode, &database, &prefix, 50, cursor.as_deref())).await
 }
@@ -36,7 +34,7 @@ pub async fn put_record(
     database: String,
     key: String,
     value: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     let user = signed_in()?;
     blocking(move |e| {
         let value: serde_json::Value = serde_json::from_str(&value)
@@ -53,7 +51,7 @@ pub async fn delete_record(
     mode: Mode,
     database: String,
     key: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     let user = signed_in()?;
     blocking(move |e| {
         e.delete_record_as(&user, &automation, mode, &database, &key)
@@ -63,11 +61,7 @@ pub async fn delete_record(
 }
 
 #[server]
-pub async fn create_database(
-    automation: String,
-    mode: Mode,
-    name: String,
-) -> Result<(), ServerFnError> {
+pub async fn create_database(automation: String, mode: Mode, name: String) -> Result<(), AppError> {
     let user = signed_in()?;
     blocking(move |e| {
         e.create_database_as(&user, &automation, mode, &name)
@@ -83,7 +77,7 @@ pub async fn import_records(
     mode: Mode,
     database: String,
     text: String,
-) -> Result<u64, ServerFnError> {
+) -> Result<u64, AppError> {
     let user = signed_in()?;
     blocking(move |e| e.import_records_as(&user, &automation, mode, &database, &text)).await
 }
@@ -93,7 +87,7 @@ pub async fn export_records(
     automation: String,
     mode: Mode,
     database: String,
-) -> Result<String, ServerFnError> {
+) -> Result<String, AppError> {
     require(Role::Viewer)?;
     blocking(move |e| e.export_jsonl(&automation, mode, &database)).await
 }

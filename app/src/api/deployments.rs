@@ -1,3 +1,4 @@
+use crate::error::AppError;
 use leptos::prelude::*;
 use model::wire::Deployment;
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ pub struct LiveView {
 }
 
 #[server]
-pub async fn load_live(automation: String) -> Result<Option<LiveView>, ServerFnError> {
+pub async fn load_live(automation: String) -> Result<Option<LiveView>, AppError> {
     require(Role::Viewer)?;
     let live = blocking(move |e| e.live(&automation)).await?;
     Ok(live.map(|l| LiveView {
@@ -25,9 +26,7 @@ pub async fn load_live(automation: String) -> Result<Option<LiveView>, ServerFnE
 }
 
 #[server]
-pub async fn deploy_preview(
-    automation: String,
-) -> Result<model::wire::DeployPreview, ServerFnError> {
+pub async fn deploy_preview(automation: String) -> Result<model::wire::DeployPreview, AppError> {
     require(Role::Editor)?;
     blocking(move |e| e.deploy_preview(&automation)).await
 }
@@ -38,7 +37,7 @@ pub async fn deploy(
     secrets: Vec<String>,
     databases: Vec<String>,
     note: String,
-) -> Result<Deployment, ServerFnError> {
+) -> Result<Deployment, AppError> {
     let user = signed_in()?;
     let req = DeployRequest {
         secrets,
@@ -49,13 +48,13 @@ pub async fn deploy(
 }
 
 #[server]
-pub async fn list_deployments(automation: String) -> Result<Vec<Deployment>, ServerFnError> {
+pub async fn list_deployments(automation: String) -> Result<Vec<Deployment>, AppError> {
     require(Role::Viewer)?;
     blocking(move |e| e.list_deployments(&automation)).await
 }
 
 #[server]
-pub async fn rollback(automation: String, number: u64) -> Result<Deployment, ServerFnError> {
+pub async fn rollback(automation: String, number: u64) -> Result<Deployment, AppError> {
     let user = signed_in()?;
     blocking(move |e| e.rollback_as(&user, &automation, number)).await
 }
@@ -66,7 +65,7 @@ pub async fn restore_backup(
     automation: String,
     number: u64,
     database: String,
-) -> Result<u64, ServerFnError> {
+) -> Result<u64, AppError> {
     let user = signed_in()?;
     blocking(move |e| e.restore_database_backup_as(&user, &automation, number, &database)).await
 }

@@ -1,3 +1,4 @@
+use crate::error::AppError;
 use leptos::prelude::*;
 use model::wire::Revision;
 
@@ -7,16 +8,13 @@ use crate::session::{blocking, require, signed_in};
 use model::wire::Role;
 
 #[server]
-pub async fn list_revisions(automation: String) -> Result<Vec<Revision>, ServerFnError> {
+pub async fn list_revisions(automation: String) -> Result<Vec<Revision>, AppError> {
     require(Role::Viewer)?;
     blocking(move |e| e.list_revisions(&automation)).await
 }
 
 #[server]
-pub async fn get_revision(
-    automation: String,
-    number: u64,
-) -> Result<model::Document, ServerFnError> {
+pub async fn get_revision(automation: String, number: u64) -> Result<model::Document, AppError> {
     require(Role::Viewer)?;
     Ok(blocking(move |e| e.get_revision(&automation, number))
         .await?
@@ -25,13 +23,13 @@ pub async fn get_revision(
 
 /// Restores a revision (the draft is kept as a backup first); returns the new draft version.
 #[server]
-pub async fn restore_revision(automation: String, number: u64) -> Result<u64, ServerFnError> {
+pub async fn restore_revision(automation: String, number: u64) -> Result<u64, AppError> {
     let user = signed_in()?;
     blocking(move |e| e.restore_revision_as(&user, &automation, number)).await
 }
 
 #[server]
-pub async fn name_version(automation: String, label: String) -> Result<u64, ServerFnError> {
+pub async fn name_version(automation: String, label: String) -> Result<u64, AppError> {
     let user = signed_in()?;
     blocking(move |e| e.name_version_as(&user, &automation, &label)).await
 }

@@ -1,4 +1,5 @@
 use crate::Mode;
+use crate::error::AppError;
 use leptos::prelude::*;
 use model::wire::{Run, RunPage, RunStatus};
 
@@ -9,22 +10,18 @@ use model::wire::{Role, RunSource};
 
 /// Starts a test run of the draft with the trigger's sample; returns the run id.
 #[server]
-pub async fn start_test_run(automation: String, composer: String) -> Result<String, ServerFnError> {
+pub async fn start_test_run(automation: String, composer: String) -> Result<String, AppError> {
     start_run(automation, composer, Mode::Test).await
 }
 
 /// Starts a live run of the latest deployment (admins); returns the run id.
 #[server]
-pub async fn start_live_run(automation: String, composer: String) -> Result<String, ServerFnError> {
+pub async fn start_live_run(automation: String, composer: String) -> Result<String, AppError> {
     start_run(automation, composer, Mode::Live).await
 }
 
 #[cfg(feature = "ssr")]
-async fn start_run(
-    automation: String,
-    composer: String,
-    mode: Mode,
-) -> Result<String, ServerFnError> {
+async fn start_run(automation: String, composer: String, mode: Mode) -> Result<String, AppError> {
     let user = signed_in()?;
     blocking(move |e| {
         e.start_composer_run_as(&user, &automation, &composer, mode, RunSource::Manual, None)
@@ -35,13 +32,13 @@ async fn start_run(
 
 /// Replays a live run in Test; returns the new run's id.
 #[server]
-pub async fn replay_run(id: String) -> Result<String, ServerFnError> {
+pub async fn replay_run(id: String) -> Result<String, AppError> {
     let user = signed_in()?;
     blocking(move |e| e.replay_in_test_as(&user, &id).map(|h| h.id)).await
 }
 
 #[server]
-pub async fn get_run(id: String) -> Result<Run, ServerFnError> {
+pub async fn get_run(id: String) -> Result<Run, AppError> {
     require(Role::Viewer)?;
     blocking(move |e| e.get_run(&id)).await
 }
@@ -53,7 +50,7 @@ pub async fn list_runs(
     composer: Option<String>,
     status: Option<RunStatus>,
     cursor: Option<String>,
-) -> Result<RunPage, ServerFnError> {
+) -> Result<RunPage, AppError> {
     require(Role::Viewer)?;
     let filter = engine::runs::RunFilter {
         composer: composer.filter(|c| !c.is_empty()),

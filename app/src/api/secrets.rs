@@ -1,4 +1,5 @@
 use crate::Mode;
+use crate::error::AppError;
 use leptos::prelude::*;
 use model::wire::SecretInfo;
 
@@ -9,10 +10,7 @@ use model::wire::Role;
 
 /// Names and who set them; values never leave the server.
 #[server]
-pub async fn list_secrets(
-    automation: String,
-    mode: Mode,
-) -> Result<Vec<SecretInfo>, ServerFnError> {
+pub async fn list_secrets(automation: String, mode: Mode) -> Result<Vec<SecretInfo>, AppError> {
     require(Role::Viewer)?;
     blocking(move |e| e.list_secrets(&automation, mode)).await
 }
@@ -24,17 +22,13 @@ pub async fn set_secret(
     mode: Mode,
     name: String,
     value: String,
-) -> Result<Option<String>, ServerFnError> {
+) -> Result<Option<String>, AppError> {
     let user = signed_in()?;
     blocking(move |e| e.set_secret_as(&user, &automation, mode, &name, &value)).await
 }
 
 #[server]
-pub async fn delete_secret(
-    automation: String,
-    mode: Mode,
-    name: String,
-) -> Result<(), ServerFnError> {
+pub async fn delete_secret(automation: String, mode: Mode, name: String) -> Result<(), AppError> {
     let user = signed_in()?;
     blocking(move |e| {
         e.delete_secret_as(&user, &automation, mode, &name)

@@ -1,9 +1,10 @@
+use crate::error::AppError;
 use leptos::prelude::*;
 use model::wire::User;
 
 /// The signed-in user, or None.
 #[server]
-pub async fn whoami() -> Result<Option<User>, ServerFnError> {
+pub async fn whoami() -> Result<Option<User>, AppError> {
     Ok(crate::session::optional_user())
 }
 
@@ -12,7 +13,7 @@ pub async fn login(
     username: String,
     password: String,
     next: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use crate::session::*;
     let addr = client_addr();
     let user = blocking(move |e| e.verify_login(&username, &password, &addr)).await?;
@@ -32,7 +33,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 #[server]
-pub async fn logout() -> Result<(), ServerFnError> {
+pub async fn logout() -> Result<(), AppError> {
     use crate::session::*;
     if let Some(token) = request_session_token() {
         blocking(move |e| e.delete_session(&token)).await?;
@@ -43,7 +44,7 @@ pub async fn logout() -> Result<(), ServerFnError> {
 }
 
 #[server]
-pub async fn setup_valid(token: String) -> Result<bool, ServerFnError> {
+pub async fn setup_valid(token: String) -> Result<bool, AppError> {
     crate::session::blocking(move |e| e.setup_token_valid(&token)).await
 }
 
@@ -52,7 +53,7 @@ pub async fn complete_setup(
     token: String,
     username: String,
     password: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use crate::session::*;
     let user = blocking(move |e| e.complete_setup(&token, &username, &password)).await?;
     let token = blocking(move |e| e.create_session(&user.username)).await?;

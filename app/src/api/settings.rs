@@ -1,3 +1,4 @@
+use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,7 @@ pub struct NetworkView {
 }
 
 #[server]
-pub async fn get_network() -> Result<NetworkView, ServerFnError> {
+pub async fn get_network() -> Result<NetworkView, AppError> {
     require(Role::Admin)?;
     let n = blocking(|e| e.network_settings()).await?;
     Ok(NetworkView {
@@ -25,7 +26,7 @@ pub async fn get_network() -> Result<NetworkView, ServerFnError> {
 
 /// Replaces the egress lists (ranges separated by lines, commas or spaces).
 #[server]
-pub async fn set_network(deny: String, allow: String) -> Result<(), ServerFnError> {
+pub async fn set_network(deny: String, allow: String) -> Result<(), AppError> {
     let user = signed_in()?;
     // The engine splits and parses the lists (each text is one entry of ranges here).
     let settings = engine::egress::NetworkSettings {

@@ -1,3 +1,4 @@
+use crate::error::AppError;
 use leptos::prelude::*;
 use model::wire::ApiTokenInfo;
 
@@ -8,21 +9,21 @@ use model::wire::Role;
 
 /// The signed-in user's API tokens (never the tokens themselves).
 #[server]
-pub async fn list_tokens() -> Result<Vec<ApiTokenInfo>, ServerFnError> {
+pub async fn list_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
     let user = require(Role::Viewer)?;
     blocking(move |e| e.list_api_tokens(&user.username)).await
 }
 
 /// Creates an API token for the signed-in user; the token is returned once.
 #[server]
-pub async fn create_token(name: String) -> Result<String, ServerFnError> {
+pub async fn create_token(name: String) -> Result<String, AppError> {
     let user = signed_in()?;
     let new = blocking(move |e| e.create_api_token_as(&user, &name)).await?;
     Ok(new.token)
 }
 
 #[server]
-pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
+pub async fn revoke_token(id: String) -> Result<(), AppError> {
     let user = signed_in()?;
     blocking(move |e| e.revoke_api_token_as(&user, &id)).await
 }

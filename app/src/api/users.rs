@@ -1,3 +1,4 @@
+use crate::error::AppError;
 use leptos::prelude::*;
 use model::wire::{Role, User};
 
@@ -5,13 +6,13 @@ use model::wire::{Role, User};
 use crate::session::{blocking, require, signed_in};
 
 #[server]
-pub async fn list_users() -> Result<Vec<User>, ServerFnError> {
+pub async fn list_users() -> Result<Vec<User>, AppError> {
     require(Role::Admin)?;
     blocking(|e| e.list_users()).await
 }
 
 #[server]
-pub async fn add_user(username: String, role: Role, password: String) -> Result<(), ServerFnError> {
+pub async fn add_user(username: String, role: Role, password: String) -> Result<(), AppError> {
     let me = signed_in()?;
     blocking(move |e| {
         e.create_user_as(&me, &username, role, &password)
@@ -21,7 +22,7 @@ pub async fn add_user(username: String, role: Role, password: String) -> Result<
 }
 
 #[server]
-pub async fn delete_user(username: String) -> Result<(), ServerFnError> {
+pub async fn delete_user(username: String) -> Result<(), AppError> {
     let me = signed_in()?;
     blocking(move |e| e.delete_user_as(&me, &username)).await
 }

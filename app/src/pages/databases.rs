@@ -78,7 +78,7 @@ pub fn DatabasesPage() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                    Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                 })}
             </Transition>
             {move || selected.get().map(|db| view! { <Records db editable=Signal::derive(editable) put delete import/> })}
@@ -128,7 +128,7 @@ fn Records(
                 exported.set(Some(
                     export_records(a, m, d)
                         .await
-                        .unwrap_or_else(|e| crate::ui::error_text(&e)),
+                        .unwrap_or_else(|e| e.to_string()),
                 ));
             });
         }
@@ -179,7 +179,7 @@ fn Records(
                             <crate::ui::Pager paging next=next back="Previous" forward="Next"/>
                         }.into_any()
                     }
-                    Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                 })}
             </Transition>
             {move || exported.get().map(|t| view! {

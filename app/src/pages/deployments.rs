@@ -4,7 +4,7 @@
 
 use crate::api::{list_deployments, restore_backup, rollback};
 use crate::pages::frame::{LiveBanner, use_frame};
-use crate::ui::{EmptyState, error_text, iso, time_of};
+use crate::ui::{EmptyState, iso, time_of};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use model::wire::Deployment;
@@ -32,7 +32,7 @@ pub fn DeploymentsPage() -> impl IntoView {
             })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || list.get().map(|r| match r {
-                    Err(e) => view! { <p class="form-error">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                     Ok(items) if items.is_empty() => view! {
                         <EmptyState title="Nothing deployed yet".to_string()>
                             <p class="muted">"Deploy from the canvas header in Test: you choose the secrets and databases to copy, and Live switches to it at once."</p>
@@ -78,7 +78,7 @@ fn DeploymentRow(
                     "Rolled back: deployment #{} runs revision {} of #{number}, and the draft is that revision again.",
                     n.number, n.revision
                 )),
-                Err(e) => Err(error_text(&e)),
+                Err(e) => Err(e.to_string()),
             }));
             busy.set(false);
             changed.update(|c| *c += 1);
@@ -118,7 +118,7 @@ fn DeploymentRow(
                             spawn_local(async move {
                                 message.set(Some(match restore_backup(a, number, db.clone()).await {
                                     Ok(n) => Ok(format!("Live database {db} is back as it was before deployment #{number} ({n} records).")),
-                                    Err(e) => Err(error_text(&e)),
+                                    Err(e) => Err(e.to_string()),
                                 }));
                             });
                         }

@@ -15,7 +15,7 @@ use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 pub struct FrameContext {
     pub automation: Memo<String>,
     pub mode: Memo<Mode>,
-    pub data: Resource<Result<Frame, ServerFnError>>,
+    pub data: Resource<Result<Frame, crate::error::AppError>>,
     /// Who is signed in, once the frame data has arrived in the browser. Set by an effect, so
     /// the server's render and hydration agree (both start without it); role-dependent
     /// controls read this rather than the resource.
@@ -103,7 +103,7 @@ pub fn AutomationFrame() -> impl IntoView {
                 {move || data.get().map(|r| match r {
                     Ok(d) => view! { <Sidebar data=d/> }.into_any(),
                     Err(e) => {
-                        let msg = crate::ui::error_text(&e);
+                        let msg = e.to_string();
                         if msg == "not signed in" {
                             let next = location.pathname.get_untracked();
                             view! { <Redirect path=format!("/login?next={next}")/> }.into_any()

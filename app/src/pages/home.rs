@@ -15,7 +15,7 @@ pub fn HomePage() -> impl IntoView {
                 Some(_) => list_automations().await?,
                 None => vec![],
             };
-            Ok::<_, ServerFnError>((me, list))
+            Ok::<_, crate::error::AppError>((me, list))
         },
     );
     view! {
@@ -41,7 +41,7 @@ pub fn HomePage() -> impl IntoView {
                         </div>
                     </main>
                 }.into_any(),
-                Err(e) => view! { <main class="center-page"><p class="form-error">{crate::ui::error_text(&e)}</p></main> }.into_any(),
+                Err(e) => view! { <main class="center-page"><p class="form-error">{e.to_string()}</p></main> }.into_any(),
             })}
         </Suspense>
     }

@@ -85,7 +85,7 @@ pub fn RunsPage() -> impl IntoView {
                             <crate::ui::Pager paging next=next back="Newer" forward="Older"/>
                         }.into_any()
                     }
-                    Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                 })}
             </Transition>
         </div>
@@ -167,7 +167,7 @@ pub fn RunPage() -> impl IntoView {
                         </div>
                     }.into_any()
                 }
-                Err(e) => view! { <div class="page-body"><p class="form-error">{crate::ui::error_text(&e)}</p></div> }.into_any(),
+                Err(e) => view! { <div class="page-body"><p class="form-error">{e.to_string()}</p></div> }.into_any(),
             })}
         </Transition>
     }
@@ -188,7 +188,7 @@ fn ReplayButton(id: String, automation: String) -> impl IntoView {
                     &format!("/a/{automation}/test/runs/{new}"),
                     Default::default(),
                 ),
-                Err(e) => error.set(Some(crate::ui::error_text(&e))),
+                Err(e) => error.set(Some(e.to_string())),
             }
             busy.set(false);
         });

@@ -60,7 +60,7 @@ fn Network(changed: RwSignal<u32>) -> impl IntoView {
                             <div><button class="btn primary" type="submit">"Save network rules"</button></div>
                         </ActionForm>
                     }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 })}
             </Transition>
             <ActionError value=set.value()/>
@@ -111,7 +111,7 @@ fn Tokens() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                    Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                 })}
             </Transition>
         </section>
@@ -160,7 +160,7 @@ fn Users(changed: RwSignal<u32>) -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                    Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                 })}
             </Transition>
         </section>
@@ -181,7 +181,7 @@ fn Audit(changed: RwSignal<u32>) -> impl IntoView {
             <p class="muted">"Who deployed, rolled back, restored, changed a secret or a user, or signed in — newest first. Secret values are never recorded."</p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || page.get().map(|r| match r {
-                    Err(e) => view! { <p class="form-error">{crate::ui::error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                     Ok(p) => {
                         let next = p.next_cursor.clone();
                         view! {
