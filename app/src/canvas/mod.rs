@@ -5,17 +5,21 @@
 use crate::draft::DraftStore;
 use crate::ui::Icon;
 use leptos::prelude::*;
-use model::edit::{NODE_H, NODE_W};
+
 use model::wire::StepStatus;
 use model::{Composer, Mark, Position, Problem, StepKind, TRIGGER};
 use std::collections::BTreeMap;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct View {
-    pub x: f64,
-    pub y: f64,
-    pub z: f64,
-}
+mod geometry;
+mod minimap;
+mod nodes;
+
+use geometry::bezier;
+use minimap::{MINIMAP_FROM, Minimap};
+use nodes::{StepNode, TriggerNode};
+
+pub use geometry::View;
+pub use nodes::kind_icon;
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Selection {
@@ -137,18 +141,11 @@ impl CanvasCtx {
     }
 
     fn out_port(&self, name: &str, port: Option<&str>) -> (f64, f64) {
-        let p = self.pos(name);
-        let dy = match port {
-            Some("true") => 18.0,
-            Some("false") => 40.0,
-            _ => NODE_H / 2.0,
-        };
-        (p.x + NODE_W, p.y + dy)
+        geometry::out_port(&self.pos(name), port)
     }
 
     fn in_port(&self, name: &str) -> (f64, f64) {
-        let p = self.pos(name);
-        (p.x, p.y + NODE_H / 2.0)
+        geometry::in_port(&self.pos(name))
     }
 
     fn rect(&self) -> Option<(f64, f64, f64, f64)> {
@@ -165,8 +162,7 @@ impl CanvasCtx {
     /// Client (screen) coordinates to canvas world coordinates.
     fn world_point(&self, cx: f64, cy: f64) -> (f64, f64) {
         let (l, t, _, _) = self.rect().unwrap_or_default();
-        let v = self.view.get_untracked();
-        ((cx - l - v.x) / v.z, (cy - t - v.y) / v.z)
+        geometry::to_world(&self.view.get_untracked(), (cx - l, cy - t))
     }
 
     /// Pans so that a node at `p` is in view (new steps land where the user looks).
@@ -174,76 +170,35 @@ impl CanvasCtx {
         let Some((_, _, w, h)) = self.rect() else {
             return;
         };
-        let v = self.view.get_untracked();
-        let (sx, sy) = (p.x * v.z + v.x, p.y * v.z + v.y);
-        let margin = 40.0;
-        if sx < margin
-            || sy < margin
-            || sx + NODE_W * v.z > w - margin
-            || sy + NODE_H * v.z > h - margin
-        {
-            self.view.update(|v| {
-                v.x = w / 2.0 - (p.x + NODE_W / 2.0) * v.z;
-                v.y = h / 2.0 - (p.y + NODE_H / 2.0) * v.z;
-            });
+        if let Some(v) = geometry::revealing(&self.view.get_untracked(), p, (w, h)) {
+            self.view.set(v);
         }
     }
 
     pub fn zoom_by(&self, factor: f64, around: Option<(f64, f64)>) {
         let (l, t, w, h) = self.rect().unwrap_or((0.0, 0.0, 800.0, 600.0));
         let (cx, cy) = around.unwrap_or((l + w / 2.0, t + h / 2.0));
-        self.view.update(|v| {
-            let z = (v.z * factor).clamp(0.15, 2.5);
-            let (wx, wy) = ((cx - l - v.x) / v.z, (cy - t - v.y) / v.z);
-            v.x = cx - l - wx * z;
-            v.y = cy - t - wy * z;
-            v.z = z;
-        });
+        self.view
+            .update(|v| *v = geometry::zoomed(v, factor, (cx - l, cy - t)));
     }
 
     pub fn fit(&self) {
         let Some((_, _, w, h)) = self.rect() else {
             return;
         };
-        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        self.layout.with_untracked(|l| {
-            for p in l.values() {
-                x0 = x0.min(p.x);
-                y0 = y0.min(p.y);
-                x1 = x1.max(p.x + NODE_W);
-                y1 = y1.max(p.y + NODE_H);
-            }
-        });
-        if x0 > x1 || w <= 0.0 {
-            return;
+        let fit = self
+            .layout
+            .with_untracked(|l| geometry::Bounds::of(l.values()))
+            .and_then(|b| geometry::fitting(&b, (w, h)));
+        if let Some(v) = fit {
+            self.view.set(v);
         }
-        let pad = 48.0;
-        let fits = ((w - 2.0 * pad) / (x1 - x0)).min((h - 2.0 * pad) / (y1 - y0));
-        // Below half size names are unreadable: then show the start (the trigger side) instead.
-        let z = fits.clamp(0.5, 1.0);
-        let x = if fits < 0.5 {
-            pad - x0 * z
-        } else {
-            (w - (x1 - x0) * z) / 2.0 - x0 * z
-        };
-        let y = if (y1 - y0) * z > h - 2.0 * pad {
-            pad - y0 * z
-        } else {
-            (h - (y1 - y0) * z) / 2.0 - y0 * z
-        };
-        self.view.set(View { x, y, z });
     }
 
     fn node_at(&self, wx: f64, wy: f64) -> Option<String> {
         self.layout.with_untracked(|l| {
             l.iter()
-                .find(|(name, p)| {
-                    name.as_str() != TRIGGER
-                        && wx >= p.x - 12.0
-                        && wx <= p.x + NODE_W
-                        && wy >= p.y
-                        && wy <= p.y + NODE_H
-                })
+                .find(|(name, p)| name.as_str() != TRIGGER && geometry::hits(p, wx, wy))
                 .map(|(n, _)| n.clone())
         })
     }
@@ -287,32 +242,6 @@ impl CanvasCtx {
             }
             _ => {}
         }
-    }
-}
-
-fn bezier((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> String {
-    let dx = ((x2 - x1).abs() / 2.0).max(40.0);
-    format!(
-        "M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}",
-        x1 + dx,
-        x2 - dx
-    )
-}
-
-/// The [`Icon`](crate::ui::Icon) of a step kind or trigger kind (SVG: the fonts a browser has
-/// may lack symbol glyphs).
-pub fn kind_icon(kind: &str) -> &'static str {
-    match kind {
-        "http" => "globe",
-        "transform" => "braces",
-        "code" => "code",
-        "branch" => "branch",
-        "database" => "database",
-        "respond" => "reply",
-        "delay" => "timer",
-        "webhook" => "zap",
-        "schedule" => "clock",
-        _ => "play",
     }
 }
 
@@ -477,89 +406,6 @@ pub fn Canvas(ctx: CanvasCtx) -> impl IntoView {
 }
 
 /// Composers with more nodes than this get a minimap.
-const MINIMAP_FROM: usize = 20;
-const MINIMAP_W: f64 = 200.0;
-const MINIMAP_H: f64 = 130.0;
-
-/// Every node as a small rectangle and the visible area as a frame; a click centres the view
-/// there.
-#[component]
-fn Minimap(ctx: CanvasCtx) -> impl IntoView {
-    // (x0, y0, scale, ox, oy): minimap point = (world - x0|y0) * scale + ox|oy, content centred.
-    let frame = Memo::new(move |_| {
-        ctx.layout.with(|l| {
-            let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-            for p in l.values() {
-                x0 = x0.min(p.x);
-                y0 = y0.min(p.y);
-                x1 = x1.max(p.x + NODE_W);
-                y1 = y1.max(p.y + NODE_H);
-            }
-            let pad = 8.0;
-            let scale = ((MINIMAP_W - 2.0 * pad) / (x1 - x0).max(1.0))
-                .min((MINIMAP_H - 2.0 * pad) / (y1 - y0).max(1.0));
-            let ox = (MINIMAP_W - (x1 - x0) * scale) / 2.0;
-            let oy = (MINIMAP_H - (y1 - y0) * scale) / 2.0;
-            (x0, y0, scale, ox, oy)
-        })
-    });
-    let rects = move || {
-        let (x0, y0, k, ox, oy) = frame.get();
-        ctx.layout.with(|l| {
-            l.values()
-                .map(|p| {
-                    view! { <rect x=(p.x - x0) * k + ox y=(p.y - y0) * k + oy width=NODE_W * k height=NODE_H * k rx="1"/> }
-                })
-                .collect_view()
-        })
-    };
-    let viewport = move || {
-        let (x0, y0, k, ox, oy) = frame.get();
-        let v = ctx.view.get();
-        let (_, _, w, h) = ctx.rect().unwrap_or((0.0, 0.0, 800.0, 600.0));
-        (
-            (-v.x / v.z - x0) * k + ox,
-            (-v.y / v.z - y0) * k + oy,
-            w / v.z * k,
-            h / v.z * k,
-        )
-    };
-    let svg = NodeRef::<leptos::svg::Svg>::new();
-    let jump = move |ev: leptos::ev::PointerEvent| {
-        ev.stop_propagation();
-        let (x0, y0, k, ox, oy) = frame.get_untracked();
-        #[cfg(feature = "hydrate")]
-        let (left, top) = svg
-            .get_untracked()
-            .map(|el| {
-                let r = el.get_bounding_client_rect();
-                (r.left(), r.top())
-            })
-            .unwrap_or_default();
-        #[cfg(not(feature = "hydrate"))]
-        let (left, top) = {
-            let _ = svg;
-            (0.0, 0.0)
-        };
-        let (mx, my) = (ev.client_x() as f64 - left, ev.client_y() as f64 - top);
-        let (wx, wy) = ((mx - ox) / k + x0, (my - oy) / k + y0);
-        let (_, _, w, h) = ctx.rect().unwrap_or((0.0, 0.0, 800.0, 600.0));
-        ctx.view.update(|v| {
-            v.x = w / 2.0 - wx * v.z;
-            v.y = h / 2.0 - wy * v.z;
-        });
-    };
-    view! {
-        <svg class="minimap" node_ref=svg width=MINIMAP_W height=MINIMAP_H aria-label="Minimap" role="img" on:pointerdown=jump>
-            <g class="minimap-nodes">{rects}</g>
-            {move || {
-                let (x, y, w, h) = viewport();
-                view! { <rect class="minimap-view" x=x y=y width=w height=h/> }
-            }}
-        </svg>
-    }
-}
-
 #[component]
 fn LinkPath(ctx: CanvasCtx, from: String, to: String, port: Option<String>) -> impl IntoView {
     let sel = Selection::Link(from.clone(), to.clone(), port.clone());
@@ -581,196 +427,5 @@ fn LinkPath(ctx: CanvasCtx, from: String, to: String, port: Option<String>) -> i
                 }/>
             <path class="link" d=d marker-end=move || if is_sel.get() { "url(#arrow-sel)" } else { "url(#arrow)" }/>
         </g>
-    }
-}
-
-fn node_down(ctx: CanvasCtx, name: String) -> impl Fn(leptos::ev::PointerEvent) + 'static {
-    move |ev| {
-        if ev.button() != 0 {
-            return;
-        }
-        ev.stop_propagation();
-        ctx.selected.set(Selection::Node(name.clone()));
-        if !ctx.read_only.get_untracked() {
-            let start = ctx
-                .layout
-                .with_untracked(|l| l.get(&name).cloned())
-                .unwrap_or(Position { x: 0.0, y: 0.0 });
-            ctx.gesture.set(Gesture::Move {
-                name: name.clone(),
-                sx: ev.client_x() as f64,
-                sy: ev.client_y() as f64,
-                start,
-            });
-        }
-    }
-}
-
-fn port_down(
-    ctx: CanvasCtx,
-    from: String,
-    port: Option<&'static str>,
-) -> impl Fn(leptos::ev::PointerEvent) + 'static {
-    move |ev| {
-        if ev.button() != 0 || ctx.read_only.get_untracked() {
-            return;
-        }
-        ev.stop_propagation();
-        let (wx, wy) = ctx.world_point(ev.client_x() as f64, ev.client_y() as f64);
-        ctx.gesture.set(Gesture::Link {
-            from: from.clone(),
-            port: port.map(String::from),
-            wx,
-            wy,
-        });
-    }
-}
-
-#[component]
-fn TriggerNode(ctx: CanvasCtx) -> impl IntoView {
-    let pos = Memo::new(move |_| ctx.pos(TRIGGER));
-    let kind = Memo::new(move |_| {
-        ctx.composer
-            .with(|c| c.as_ref().map(|c| c.trigger.kind()).unwrap_or("manual"))
-    });
-    let selected = Memo::new(move |_| {
-        ctx.selected
-            .with(|s| matches!(s, Selection::Node(n) if n == TRIGGER))
-    });
-    view! {
-        <div class="node trigger-node" role="group" aria-label="Trigger" class:selected=selected
-            style:transform=move || { let p = pos.get(); format!("translate({}px, {}px)", p.x, p.y) }
-            on:pointerdown=node_down(ctx, TRIGGER.to_string())>
-            <span class="node-icon" aria-hidden="true">{move || view! { <Icon name=kind_icon(kind.get())/> }}</span>
-            <span class="node-text">
-                <span class="node-name">"Trigger"</span>
-                <span class="node-kind">{move || match kind.get() { "webhook" => "Webhook", "schedule" => "Schedule", _ => "Manual" }}</span>
-            </span>
-            <Show when=move || !ctx.read_only.get()>
-                <span class="port out" title="Drag to a step to link" on:pointerdown=port_down(ctx, TRIGGER.to_string(), None)></span>
-            </Show>
-        </div>
-    }
-}
-
-#[component]
-fn StepNode(ctx: CanvasCtx, name: String) -> impl IntoView {
-    let pos = {
-        let name = name.clone();
-        Memo::new(move |_| ctx.pos(&name))
-    };
-    let kind = {
-        let name = name.clone();
-        Memo::new(move |_| {
-            ctx.composer.with(|c| {
-                c.as_ref()
-                    .and_then(|c| c.step(&name))
-                    .map(|s| s.kind.clone())
-                    .unwrap_or_default()
-            })
-        })
-    };
-    let problems = {
-        let name = name.clone();
-        Memo::new(move |_| {
-            ctx.problems.with(|ps| {
-                ps.iter()
-                    .filter(|p| p.step.as_deref() == Some(name.as_str()) && p.is_error())
-                    .count()
-            })
-        })
-    };
-    let mark = {
-        let name = name.clone();
-        Memo::new(move |_| ctx.marks.with(|m| m.get(&name).copied()))
-    };
-    let selected = {
-        let name = name.clone();
-        Memo::new(move |_| {
-            ctx.selected
-                .with(|s| matches!(s, Selection::Node(n) if *n == name))
-        })
-    };
-    let dragging = {
-        let sig = ctx.drag_signal(&name);
-        Memo::new(move |_| sig.with(Option::is_some))
-    };
-    let branch = {
-        let name = name.clone();
-        Memo::new(move |_| ctx.is_branch(&name))
-    };
-    let state = {
-        let name = name.clone();
-        Memo::new(move |_| {
-            ctx.run.with(|r| {
-                r.as_ref()
-                    .and_then(|r| r.steps.iter().find(|s| s.name == name))
-                    .map(|s| (s.status, s.duration_ms()))
-            })
-        })
-    };
-    let label = move || {
-        StepKind::ALL
-            .iter()
-            .find(|k| k.as_str() == kind.get())
-            .map(|k| k.label().to_string())
-            .unwrap_or_else(|| format!("unknown kind “{}”", kind.get()))
-    };
-    let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
-    view! {
-        <div role="group" aria-label=name.clone()
-            class=move || {
-                let mut c = String::from("node");
-                for (on, name) in [
-                    (selected.get(), " selected"),
-                    (dragging.get(), " dragging"),
-                    (problems.get() > 0, " has-problems"),
-                    (mark.get() == Some(Mark::Added), " mark-added"),
-                    (mark.get() == Some(Mark::Changed), " mark-changed"),
-                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == StepStatus::Running)), " state-running"),
-                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == StepStatus::Succeeded)), " state-succeeded"),
-                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == StepStatus::Failed)), " state-failed"),
-                    (state.with(|s| s.as_ref().is_some_and(|s| s.0 == StepStatus::Skipped)), " state-skipped"),
-                ] {
-                    if on {
-                        c.push_str(name);
-                    }
-                }
-                c
-            }
-            data-kind=move || kind.get()
-            style:transform=move || { let p = pos.get(); format!("translate({}px, {}px)", p.x, p.y) }
-            on:pointerdown=node_down(ctx, name.clone())>
-            <span class="port in" aria-hidden="true"></span>
-            <span class="node-icon" aria-hidden="true">{move || view! { <Icon name=kind_icon(&kind.get())/> }}</span>
-            <span class="node-text">
-                <span class="node-name">{name.clone()}</span>
-                <span class="node-kind">{label}</span>
-                {move || state.get().map(|(st, ms)| {
-                    let text = crate::runwatch::step_state_text(st, ms);
-                    view! { <span class="node-state">{text}</span> }
-                })}
-            </span>
-            <Show when=move || { problems.get() > 0 }>
-                <span class="badge fail" title="Problems">{move || problems.get()}</span>
-            </Show>
-            {move || mark.get().map(|m| {
-                let text = match m { Mark::Added => "added", Mark::Changed => "changed", Mark::Removed => "removed" };
-                view! { <span class="badge mark">{text}</span> }
-            })}
-            <Show when=move || !ctx.read_only.get()>
-                {
-                    let (n1, n2, n3) = (n1.clone(), n2.clone(), n3.clone());
-                    move || if branch.get() {
-                        view! {
-                            <span class="port out port-true" title="true" on:pointerdown=port_down(ctx, n1.clone(), Some("true"))><span class="port-label">"true"</span></span>
-                            <span class="port out port-false" title="false" on:pointerdown=port_down(ctx, n2.clone(), Some("false"))><span class="port-label">"false"</span></span>
-                        }.into_any()
-                    } else {
-                        view! { <span class="port out" title="Drag to a step to link" on:pointerdown=port_down(ctx, n3.clone(), None)></span> }.into_any()
-                    }
-                }
-            </Show>
-        </div>
     }
 }
