@@ -104,6 +104,21 @@ impl Api {
     }
 }
 
+impl Api {
+    /// Creates automation `slug`, saves `document` as its draft (refused when it has problems)
+    /// and deploys it to Live: what every Live benchmark starts from.
+    pub fn deploy_new(&mut self, slug: &str, name: &str, document: &Value) -> Result<()> {
+        self.create_automation(slug, name)?;
+        let saved = self.put_draft(slug, 1, document.to_string().as_bytes())?;
+        if saved.problems > 0 {
+            anyhow::bail!("the {slug} document has {} problem(s)", saved.problems);
+        }
+        let path = format!("/api/v1/automations/{slug}/deployments");
+        let deployed = self.send("POST", &path, &[], Some(br#"{"note": "bench"}"#))?;
+        ensure_2xx(&deployed, &format!("POST {path}"))
+    }
+}
+
 /// `"7"` or `W/"7"` → 7.
 fn etag_version(etag: &str) -> Option<u64> {
     etag.trim_start_matches("W/").trim_matches('"').parse().ok()

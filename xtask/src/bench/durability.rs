@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use super::api::{self, Api};
+use super::api::Api;
 use super::{Row, STOP_GRACE, Scratch, number, output_within};
 use crate::http::Client;
 use crate::util;
@@ -159,18 +159,7 @@ fn crash(exe: &Path) -> Result<Vec<Row>> {
     let scratch = Scratch::new()?;
     let server = scratch.serve(exe, "crash-0", &[])?;
     let mut api = Api::login(server.addr)?;
-    api.create_automation(SLUG, "Bench crash")?;
-    let saved = api.put_draft(SLUG, 1, crash_document(&counter.url).to_string().as_bytes())?;
-    if saved.problems > 0 {
-        bail!("the crash document has {} problem(s)", saved.problems);
-    }
-    let deployed = api.send(
-        "POST",
-        &format!("/api/v1/automations/{SLUG}/deployments"),
-        &[],
-        Some(br#"{"note": "bench"}"#),
-    )?;
-    api::ensure_2xx(&deployed, "POST deployments")?;
+    api.deploy_new(SLUG, "Bench crash", &crash_document(&counter.url))?;
     drop(api);
 
     let mut seed = std::time::SystemTime::now()

@@ -96,15 +96,7 @@ fn reference_row(measured: Option<&Row>) -> Option<Row> {
         let scratch = Scratch::new()?;
         let server = scratch.serve(&exe, "reference", &[])?;
         let mut api = Api::login(server.addr)?;
-        api.create_automation(SLUG, "Bench orders")?;
-        api.put_draft(SLUG, 1, api::orders_document().to_string().as_bytes())?;
-        let deployed = api.send(
-            "POST",
-            &format!("/api/v1/automations/{SLUG}/deployments"),
-            &[],
-            Some(br#"{"note": "bench"}"#),
-        )?;
-        api::ensure_2xx(&deployed, "POST deployments")?;
+        api.deploy_new(SLUG, "Bench orders", &api::orders_document())?;
         probe(server.addr, &mut api)?;
         let cpu = Cpu::start(server.pid());
         let o = saturate(server.addr, SATURATION_CONNS, PHASE, None, "ref");
@@ -139,18 +131,7 @@ fn measure(exe: &std::path::Path, slots: &mut [Option<Row>; 6]) -> Result<()> {
     let server = scratch.serve(exe, "load", &[])?;
     let addr = server.addr;
     let mut api = Api::login(addr)?;
-    api.create_automation(SLUG, "Bench orders")?;
-    let saved = api.put_draft(SLUG, 1, api::orders_document().to_string().as_bytes())?;
-    if saved.problems > 0 {
-        bail!("the orders document has {} problem(s)", saved.problems);
-    }
-    let deployed = api.send(
-        "POST",
-        &format!("/api/v1/automations/{SLUG}/deployments"),
-        &[],
-        Some(br#"{"note": "bench"}"#),
-    )?;
-    api::ensure_2xx(&deployed, "POST deployments")?;
+    api.deploy_new(SLUG, "Bench orders", &api::orders_document())?;
     probe(addr, &mut api)?;
     let mut stored = 1;
 
