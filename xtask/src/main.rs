@@ -13,28 +13,75 @@ mod util;
 
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
+use clap::{CommandFactory, Parser, Subcommand};
 
 use build::Profile;
 
-const USAGE: &str = "\
-usage: cargo xtask <command> [options]
+/// The project's build, run, test, dist and bench commands.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    disable_version_flag = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Sub>,
+}
 
-commands:
-  build [--release]              build the site (WASM) into target/site, then the server
-  run [--release] [-- ARGS...]   build, then run `slipway serve` (default data dir ./slipway-data);
-                                 ARGS are passed to `slipway serve`
-  test [--no-e2e]                fmt, clippy, build, unit/integration tests, end-to-end tests
-  test e2e [-- ARGS...]          build, then only the end-to-end tests (ARGS go to `playwright test`)
-  dist                           release build, stripped executable in dist/slipway
-  bench [--no-build] [GROUP...]  measure the budgets of PRODUCT.md §13 (builds dist first);
-                                 GROUPs: size, startup, editor, load, durability (all). Env
-                                 SLIPWAY_BENCH_EXE=PATH measures that executable, building nothing;
-                                 SLIPWAY_BENCH_REFERENCE_EXE=PATH adds its saturation and the ratio
-  fuzz [CASES]                   the property tests with CASES cases each (default 20000)
-                                 and 5,000 simulated power losses
-  help                           this text
-";
+#[derive(Debug, Subcommand)]
+enum Sub {
+    /// Build the site (WASM) into target/site, then the server.
+    Build {
+        #[arg(long)]
+        release: bool,
+    },
+    /// Build, then run `slipway serve` (default data dir ./slipway-data).
+    Run {
+        #[arg(long)]
+        release: bool,
+        /// Passed to `slipway serve` (after `--`).
+        #[arg(last = true)]
+        serve_args: Vec<String>,
+    },
+    /// fmt, clippy, build, unit/integration tests, end-to-end tests.
+    Test {
+        /// Everything but the end-to-end tests.
+        #[arg(long)]
+        no_e2e: bool,
+        #[command(subcommand)]
+        only: Option<TestOnly>,
+    },
+    /// Release build, stripped executable in dist/slipway.
+    Dist,
+    /// Measure the budgets of PRODUCT.md §13 (builds dist first). Env SLIPWAY_BENCH_EXE=PATH
+    /// measures that executable, building nothing; SLIPWAY_BENCH_REFERENCE_EXE=PATH adds its
+    /// saturation and the ratio.
+    Bench {
+        /// Measure the executable built last.
+        #[arg(long)]
+        no_build: bool,
+        /// Groups to measure (all when none).
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(bench::GROUPS))]
+        groups: Vec<String>,
+    },
+    /// The property tests with CASES cases each, and 5,000 simulated power losses.
+    Fuzz {
+        #[arg(default_value_t = 20_000)]
+        cases: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TestOnly {
+    /// Build, then only the end-to-end tests.
+    E2e {
+        /// Passed to `playwright test` (after `--`).
+        #[arg(last = true)]
+        playwright_args: Vec<String>,
+    },
+}
 
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
@@ -57,81 +104,50 @@ enum Command {
     Help,
 }
 
-fn parse(args: &[String]) -> Result<Command> {
-    let Some((cmd, rest)) = args.split_first() else {
-        return Ok(Command::Help);
-    };
-    // Everything after `--` is passed through untouched.
-    let (opts, passthrough) = match rest.iter().position(|a| a == "--") {
-        Some(i) => (&rest[..i], rest[i + 1..].to_vec()),
-        None => (rest, Vec::new()),
-    };
-    let mut release = false;
-    let mut no_e2e = false;
-    let mut no_build = false;
-    let mut positional = Vec::new();
-    for opt in opts {
-        match opt.as_str() {
-            "--release" if matches!(cmd.as_str(), "build" | "run") => release = true,
-            "--no-e2e" if cmd == "test" => no_e2e = true,
-            "--no-build" if cmd == "bench" => no_build = true,
-            "-h" | "--help" => return Ok(Command::Help),
-            o if o.starts_with('-') => bail!("unknown option `{o}` for `{cmd}`\n\n{USAGE}"),
-            o => positional.push(o),
-        }
-    }
-    let profile = if release {
+fn profile(release: bool) -> Profile {
+    if release {
         Profile::Release
     } else {
         Profile::Debug
-    };
-    let no_passthrough = |command: Command| {
-        if passthrough.is_empty() {
-            Ok(command)
-        } else {
-            bail!("`{cmd}` takes no arguments after `--`\n\n{USAGE}")
-        }
-    };
-    let command = match (cmd.as_str(), positional.as_slice()) {
-        ("build", []) => no_passthrough(Command::Build { profile })?,
-        ("run", []) => Command::Run {
-            profile,
-            serve_args: passthrough,
+    }
+}
+
+/// The command `args` (without the program name) ask for; `--help` is an error that prints it.
+fn parse(args: &[String]) -> Result<Command, clap::Error> {
+    let cli =
+        Cli::try_parse_from(std::iter::once("xtask".to_string()).chain(args.iter().cloned()))?;
+    Ok(match cli.command {
+        None => Command::Help,
+        Some(Sub::Build { release }) => Command::Build {
+            profile: profile(release),
         },
-        ("test", []) => no_passthrough(Command::Test(if no_e2e {
-            test::Selection::AllButE2e
-        } else {
-            test::Selection::All
-        }))?,
-        ("test", ["e2e"]) if !no_e2e => Command::Test(test::Selection::OnlyE2e {
-            playwright_args: passthrough,
-        }),
-        ("dist", []) => no_passthrough(Command::Dist)?,
-        ("bench", groups) => {
-            for g in groups {
-                if !bench::GROUPS.contains(g) {
-                    bail!(
-                        "unknown bench group `{g}` (one of {:?})\n\n{USAGE}",
-                        bench::GROUPS
-                    );
-                }
+        Some(Sub::Run {
+            release,
+            serve_args,
+        }) => Command::Run {
+            profile: profile(release),
+            serve_args,
+        },
+        Some(Sub::Test { no_e2e, only }) => Command::Test(match (no_e2e, only) {
+            (false, None) => test::Selection::All,
+            (true, None) => test::Selection::AllButE2e,
+            (false, Some(TestOnly::E2e { playwright_args })) => {
+                test::Selection::OnlyE2e { playwright_args }
             }
-            no_passthrough(Command::Bench {
-                build: !no_build,
-                groups: groups.iter().map(|g| g.to_string()).collect(),
-            })?
-        }
-        ("fuzz", []) => no_passthrough(Command::Fuzz { cases: 20_000 })?,
-        ("fuzz", [n]) => no_passthrough(Command::Fuzz {
-            cases: n
-                .parse()
-                .map_err(|_| anyhow::anyhow!("`{n}` is not a number of cases"))?,
-        })?,
-        ("help" | "-h" | "--help", _) => Command::Help,
-        (_, []) => bail!("unknown command `{cmd}`\n\n{USAGE}"),
-        (_, extra) => bail!("unexpected argument(s) {extra:?} for `{cmd}`\n\n{USAGE}"),
-    };
-    Ok(command)
+            (true, Some(_)) => {
+                return Err(Cli::command().error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "`--no-e2e` and `e2e` exclude each other",
+                ));
+            }
+        }),
+        Some(Sub::Dist) => Command::Dist,
+        Some(Sub::Bench { no_build, groups }) => Command::Bench {
+            build: !no_build,
+            groups,
+        },
+        Some(Sub::Fuzz { cases }) => Command::Fuzz { cases },
+    })
 }
 
 fn run(command: Command) -> Result<ExitCode> {
@@ -183,17 +199,18 @@ fn run(command: Command) -> Result<ExitCode> {
             }
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Help => {
-            print!("{USAGE}");
-            Ok(())
-        }
+        Command::Help => Cli::command().print_help().map_err(Into::into),
     };
     done.map(|()| ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match parse(&args).and_then(run) {
+    let command = match parse(&args) {
+        Ok(command) => command,
+        Err(err) => err.exit(),
+    };
+    match run(command) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -206,7 +223,7 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
 
-    fn p(args: &[&str]) -> Result<Command> {
+    fn p(args: &[&str]) -> Result<Command, clap::Error> {
         parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
     }
 
@@ -268,5 +285,7 @@ mod tests {
         assert!(p(&["test", "unit"]).is_err());
         assert!(p(&["dist", "--", "x"]).is_err());
         assert!(p(&["bench", "speed"]).is_err());
+        assert!(p(&["test", "--no-e2e", "e2e"]).is_err());
+        assert!(p(&["fuzz", "many"]).is_err());
     }
 }

@@ -9,6 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use rustix::process::{Pid, Signal, kill_process};
 
 use crate::build::{self, Profile};
 use crate::{http, util};
@@ -58,15 +59,17 @@ pub fn run_server(profile: Profile, serve_args: &[String]) -> Result<()> {
 }
 
 fn ignore_sigint() {
-    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
+    // A handler that only raises a flag nobody reads: Ctrl-C no longer ends the xtask, while the
+    // server (in the same process group) gets it from the terminal and shuts down.
+    let ignored = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGINT, ignored) {
+        eprintln!("warning: could not keep Ctrl-C for the server: {e}");
     }
 }
 
 fn ended_by_sigint(status: ExitStatus) -> bool {
     use std::os::unix::process::ExitStatusExt;
-    status.signal() == Some(libc::SIGINT) || status.code() == Some(130)
+    status.signal() == Some(signal_hook::consts::SIGINT) || status.code() == Some(130)
 }
 
 /// A `slipway serve` child on 127.0.0.1 for measurements. Killed when dropped.
@@ -114,7 +117,7 @@ impl Server {
     pub fn wait_ready(&mut self, every: Duration, timeout: Duration) -> Result<Duration> {
         loop {
             let answer = http::get_once(self.addr, "/healthz", Duration::from_secs(1));
-            if answer.is_ok_and(|resp| resp.status == 200) {
+            if answer.is_ok_and(|resp| resp.status() == 200) {
                 return Ok(self.started.elapsed());
             }
             if let Some(status) = self.child.try_wait()? {
@@ -161,10 +164,8 @@ impl Server {
 
     /// SIGTERM, then up to `grace` for a clean exit, then SIGKILL.
     pub fn stop(mut self, grace: Duration) -> Result<ExitStatus> {
-        // SAFETY: kill(2) on our own child's pid; it has not been reaped yet (we hold the Child).
-        unsafe {
-            libc::kill(self.pid() as libc::pid_t, libc::SIGTERM);
-        }
+        // Our own child, not reaped yet (we hold the Child), so the pid is still its own.
+        let _ = kill_process(Pid::from_child(&self.child), Signal::TERM);
         let deadline = Instant::now() + grace;
         loop {
             if let Some(status) = self.child.try_wait()? {

@@ -227,7 +227,7 @@ fn ensure_chromium() -> Result<()> {
         return Ok(());
     }
     // SAFETY: geteuid has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = rustix::process::geteuid().is_root();
     if !root {
         bail!(
             "{} is missing; install Debian's Chromium with:\n  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium",

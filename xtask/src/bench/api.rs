@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
 use super::{ADMIN_PASSWORD, ADMIN_USER};
-use crate::http::{Client, Response};
+use crate::http::{self, Client, Response};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -37,10 +37,10 @@ impl Api {
         let resp = api.send("POST", "/api/v1/session", &[], Some(body.as_bytes()))?;
         ensure_2xx(&resp, "POST /api/v1/session")?;
         let cookie = resp
-            .headers
+            .headers()
+            .get_all("set-cookie")
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-            .filter_map(|(_, v)| v.split(';').next())
+            .filter_map(|v| v.to_str().ok()?.split(';').next())
             .find(|c| c.trim_start().starts_with("slipway_session="))
             .context("the login answer set no slipway_session cookie")?;
         api.cookie = cookie.trim().to_string();
@@ -72,7 +72,7 @@ impl Api {
     pub fn get_json(&mut self, path: &str) -> Result<Value> {
         let resp = self.send("GET", path, &[], None)?;
         ensure_2xx(&resp, &format!("GET {path}"))?;
-        serde_json::from_slice(&resp.body).with_context(|| format!("GET {path}: not JSON"))
+        serde_json::from_slice(resp.body()).with_context(|| format!("GET {path}: not JSON"))
     }
 
     pub fn create_automation(&mut self, slug: &str, name: &str) -> Result<()> {
@@ -90,10 +90,10 @@ impl Api {
         let took = started.elapsed();
         ensure_2xx(&resp, &format!("PUT {path}"))?;
         let answer: Value =
-            serde_json::from_slice(&resp.body).with_context(|| format!("PUT {path}: not JSON"))?;
+            serde_json::from_slice(resp.body()).with_context(|| format!("PUT {path}: not JSON"))?;
         let version = answer["version"]
             .as_u64()
-            .or_else(|| etag_version(resp.header("ETag")?))
+            .or_else(|| etag_version(http::header(&resp, "ETag")?))
             .with_context(|| format!("PUT {path} answered no version: {answer}"))?;
         Ok(Saved {
             version,
@@ -125,10 +125,10 @@ fn etag_version(etag: &str) -> Option<u64> {
 }
 
 pub fn ensure_2xx(resp: &Response, what: &str) -> Result<()> {
-    if !(200..300).contains(&resp.status) {
-        let text = resp.text();
+    if !resp.status().is_success() {
+        let text = http::text(resp);
         let text: String = text.chars().take(300).collect();
-        bail!("{what} answered {}: {text}", resp.status);
+        bail!("{what} answered {}: {text}", resp.status().as_u16());
     }
     Ok(())
 }

@@ -5,6 +5,13 @@
 //! connection (64 of them) measured the scheduler as much as the server: each answer woke a
 //! thread, and the run writer waited behind them. One thread polling sockets costs a fraction of
 //! a core and wakes once per batch of answers.
+//!
+//! Why hand-written rather than a crate (the rest of xtask uses `ureq` for its requests): the
+//! fixed-rate phase must be open-loop and free of coordinated omission — request k is due at
+//! `start + k / rate` whether or not earlier answers came, and its latency is measured from that
+//! due time, not from when a busy client got round to sending it. Load tools that do this
+//! (wrk2, oha's `--latency-correction`) are binaries we may not download; HTTP client crates
+//! measure from the send, and an async runtime would take the core this loop leaves the server.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;

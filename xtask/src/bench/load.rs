@@ -194,12 +194,12 @@ fn measure(exe: &std::path::Path, slots: &mut [Option<Row>; 6]) -> Result<()> {
 /// One request first: the composer must answer 2xx. If it does not, what the stored run says is
 /// part of the error.
 fn probe(addr: SocketAddr, api: &mut Api) -> Result<()> {
-    let mut client = Client::new(addr, REQUEST_TIMEOUT);
+    let client = Client::new(addr, REQUEST_TIMEOUT);
     let resp = client
         .post(WEBHOOK, "application/json", &order_body("probe"))
         .with_context(|| format!("POST {WEBHOOK}"))?;
     if let Err(e) = api::ensure_2xx(&resp, &format!("POST {WEBHOOK}")) {
-        let answer: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+        let answer: serde_json::Value = serde_json::from_slice(resp.body()).unwrap_or_default();
         let Some(id) = answer["run_id"].as_str() else {
             return Err(e);
         };
@@ -222,8 +222,11 @@ fn probe(addr: SocketAddr, api: &mut Api) -> Result<()> {
     }
     println!(
         "bench: {WEBHOOK} answered {} {}",
-        resp.status,
-        resp.text().chars().take(200).collect::<String>()
+        resp.status(),
+        crate::http::text(&resp)
+            .chars()
+            .take(200)
+            .collect::<String>()
     );
     Ok(())
 }
@@ -349,8 +352,7 @@ fn cpu_time(pid: &str) -> Option<Duration> {
     // fields 14 and 15, in clock ticks.
     let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
     let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let hz = rustix::param::clock_ticks_per_second();
     (hz > 0).then(|| Duration::from_secs_f64(ticks as f64 / hz as f64))
 }
 
@@ -501,7 +503,7 @@ fn run_list(api: &mut Api, runs: &str) -> Result<Row> {
         let resp = api.send("GET", &path, &[], None)?;
         took.push(started.elapsed());
         api::ensure_2xx(&resp, &format!("GET {path}"))?;
-        let page: serde_json::Value = serde_json::from_slice(&resp.body)?;
+        let page: serde_json::Value = serde_json::from_slice(resp.body())?;
         let listed = page["items"].as_array().map_or(0, Vec::len);
         if listed != PAGE {
             bail!("GET {path} listed {listed} runs, not {PAGE}");

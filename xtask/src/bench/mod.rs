@@ -296,11 +296,12 @@ pub fn output_within(cmd: &mut Command, timeout: Duration) -> Result<String> {
             break status;
         }
         if Instant::now() > deadline {
-            // SAFETY: kill(2) on the process group of a child we spawned as its leader (not reaped
-            // yet), so that a browser it started goes too.
-            unsafe {
-                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
-            }
+            // The process group of a child we spawned as its leader (not reaped yet), so that a
+            // browser it started goes too.
+            let _ = rustix::process::kill_process_group(
+                rustix::process::Pid::from_child(&child),
+                rustix::process::Signal::KILL,
+            );
             let _ = child.wait();
             bail!("`{shown}` did not finish within {timeout:?}; killed");
         }

@@ -38,19 +38,19 @@ fn served_wasm(exe: &Path) -> Result<Vec<u8>> {
     let resp = http::get_once(server.addr, WASM_PATH, Duration::from_secs(30))
         .with_context(|| format!("GET {WASM_PATH}"))?;
     server.stop(STOP_GRACE)?;
-    if resp.status != 200 {
+    if resp.status() != 200 {
         bail!(
             "GET {WASM_PATH} answered {} (built without the site?)",
-            resp.status
+            resp.status()
         );
     }
-    if let Some(encoding) = resp.header("Content-Encoding") {
+    if let Some(encoding) = http::header(&resp, "Content-Encoding") {
         bail!("GET {WASM_PATH} came {encoding}-encoded, though no encoding was accepted");
     }
-    if !resp.body.starts_with(b"\0asm") {
+    if !resp.body().starts_with(b"\0asm") {
         bail!("GET {WASM_PATH} is not WebAssembly");
     }
-    Ok(resp.body)
+    Ok(resp.into_body())
 }
 
 fn gzip_size(bytes: &[u8]) -> Result<u64> {
