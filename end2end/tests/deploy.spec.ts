@@ -3,7 +3,7 @@
 // Test and see Live unchanged, restore an older revision and deploy it, roll back, and replay
 // the live run in Test.
 import type { Page } from '@playwright/test';
-import { expect, newAutomation, newComposer, signIn, slugOf, unique, test } from './helpers';
+import { expect, newAutomation, newComposer, signIn, unique, test } from './helpers';
 
 const HOOK_VALUE = 'hook-value-for-e2e-42';
 
@@ -41,8 +41,7 @@ test('build in Test, deploy, run in Live, change Test, restore and redeploy, rol
   test.setTimeout(120_000);
   await signIn(page);
   const name = unique('Journey');
-  const a = slugOf(name);
-  await newAutomation(page, name);
+  const a = await newAutomation(page, name);
   await newComposer(page, 'Intake');
 
   // A test secret through the Secrets page, a test database through the Databases page.

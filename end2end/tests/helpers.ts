@@ -37,10 +37,6 @@ export function unique(prefix: string): string {
   return `${prefix} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 }
 
-export function slugOf(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-}
-
 export async function signIn(page: Page, user = ADMIN, password = ADMIN_PASSWORD) {
   await page.goto('/login');
   await page.getByLabel('Username').fill(user);
@@ -49,17 +45,29 @@ export async function signIn(page: Page, user = ADMIN, password = ADMIN_PASSWORD
   await expect(page).not.toHaveURL(/\/login/);
 }
 
-/** Creates an automation through the UI and waits for its Test canvas. */
-export async function newAutomation(page: Page, name: string) {
+/**
+ * Waits until the page has left `before` for a path matching `pattern`, and answers the path's
+ * first capture: the slug the server gave what was just created (the tests never derive it).
+ */
+async function slugFromUrl(page: Page, before: string, pattern: RegExp): Promise<string> {
+  await page.waitForURL((url) => url.href !== before && pattern.test(url.pathname));
+  return pattern.exec(new URL(page.url()).pathname)![1];
+}
+
+/** Creates an automation through the UI, waits for its Test canvas and answers its slug. */
+export async function newAutomation(page: Page, name: string): Promise<string> {
+  const before = page.url();
   await page.getByRole('button', { name: 'New automation' }).click();
   await page.getByLabel('Automation name').fill(name);
   await page.getByRole('button', { name: 'Create automation' }).click();
-  await expect(page).toHaveURL(new RegExp(`/a/${slugOf(name)}/test$`));
+  return slugFromUrl(page, before, /^\/a\/([^/]+)\/test$/);
 }
 
-export async function newComposer(page: Page, name: string) {
+/** Creates a composer through the UI, waits for its canvas and answers its slug. */
+export async function newComposer(page: Page, name: string): Promise<string> {
+  const before = page.url();
   await page.getByRole('button', { name: 'New composer' }).click();
   await page.getByLabel('Composer name').fill(name);
   await page.getByRole('button', { name: 'Create composer' }).click();
-  await expect(page).toHaveURL(new RegExp(`/c/${slugOf(name)}$`));
+  return slugFromUrl(page, before, /\/c\/([^/]+)$/);
 }

@@ -1,6 +1,6 @@
 // Running composers: the play button and Run, live step states, Runs & Logs, Databases.
 import type { Page } from '@playwright/test';
-import { expect, newAutomation, newComposer, signIn, slugOf, unique, test } from './helpers';
+import { expect, newAutomation, newComposer, signIn, unique, test } from './helpers';
 
 function node(page: Page, name: string) {
   return page.getByRole('group', { name, exact: true });
@@ -41,8 +41,7 @@ async function putDraft(page: Page, automation: string, doc: unknown) {
 test('run from the sidebar and the header, watch the steps, read the run, edit a record', async ({ page }) => {
   await signIn(page);
   const name = unique('Runs');
-  const a = slugOf(name);
-  await newAutomation(page, name);
+  const a = await newAutomation(page, name);
   await newComposer(page, 'Flow');
   await putDraft(page, a, flow({ total: '{{ trigger.x }}', id: '{{ trigger.id }}' }));
   await page.reload();
@@ -92,8 +91,7 @@ test('run from the sidebar and the header, watch the steps, read the run, edit a
 test('a broken expression fails its step with the step and field named', async ({ page }) => {
   await signIn(page);
   const name = unique('Broken');
-  const a = slugOf(name);
-  await newAutomation(page, name);
+  const a = await newAutomation(page, name);
   await newComposer(page, 'Flow');
   await putDraft(page, a, flow({ total: '{{ steps.nope }}' }));
   await page.reload();

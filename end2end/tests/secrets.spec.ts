@@ -1,11 +1,10 @@
 // Secrets: set in Test through the page, used by a run, never shown again.
-import { expect, newAutomation, newComposer, signIn, slugOf, unique, test } from './helpers';
+import { expect, newAutomation, newComposer, signIn, unique, test } from './helpers';
 
 test('a test secret is set on the Secrets page, used by a run and shown only as [secret:NAME]', async ({ page }) => {
   await signIn(page);
   const name = unique('Vault');
-  const a = slugOf(name);
-  await newAutomation(page, name);
+  const a = await newAutomation(page, name);
   await newComposer(page, 'Use');
 
   await page.getByRole('link', { name: 'Secrets' }).click();

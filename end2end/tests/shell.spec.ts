@@ -1,5 +1,5 @@
 // The app shell: sign in, automations, composers, the mode switch, roles.
-import { expect, ADMIN, ADMIN_PASSWORD, newAutomation, newComposer, signIn, slugOf, unique, test } from './helpers';
+import { expect, ADMIN, ADMIN_PASSWORD, newAutomation, newComposer, signIn, unique, test } from './helpers';
 
 test('signed-out visitors are sent to the login page, and a wrong password says so', async ({ page }) => {
   await page.goto('/');
@@ -14,7 +14,7 @@ test('signed-out visitors are sent to the login page, and a wrong password says 
 test('create an automation and a composer, switch to Live and back, reload', async ({ page }) => {
   await signIn(page);
   const automation = unique('Shell');
-  await newAutomation(page, automation);
+  const slug = await newAutomation(page, automation);
   await newComposer(page, 'Intake');
 
   const sidebar = page.getByRole('complementary');
@@ -24,19 +24,19 @@ test('create an automation and a composer, switch to Live and back, reload', asy
   const live = page.getByRole('switch', { name: 'Live mode' });
   await expect(live).toHaveAttribute('aria-checked', 'false');
   await live.click();
-  await expect(page).toHaveURL(new RegExp(`/a/${slugOf(automation)}/live/c/intake$`));
+  await expect(page).toHaveURL(new RegExp(`/a/${slug}/live/c/intake$`));
   await expect(live).toHaveAttribute('aria-checked', 'true');
   await expect(page.getByText('Live is read-only')).toBeVisible();
   await expect(page.getByRole('button', { name: 'New composer' })).toHaveCount(0);
 
   await live.click();
-  await expect(page).toHaveURL(new RegExp(`/a/${slugOf(automation)}/test/c/intake$`));
+  await expect(page).toHaveURL(new RegExp(`/a/${slug}/test/c/intake$`));
   await expect(live).toHaveAttribute('aria-checked', 'false');
   await expect(page.getByText('Live is read-only')).toHaveCount(0);
 
   await page.reload();
   await expect(sidebar.getByRole('link', { name: 'Intake' })).toBeVisible();
-  await expect(page.getByRole('combobox', { name: 'Automation' })).toHaveValue(slugOf(automation));
+  await expect(page.getByRole('combobox', { name: 'Automation' })).toHaveValue(slug);
   await page.getByRole('link', { name: 'Canvas' }).click();
   await expect(page.getByRole('link', { name: 'Intake' }).first()).toBeVisible();
 });
@@ -44,7 +44,7 @@ test('create an automation and a composer, switch to Live and back, reload', asy
 test('a viewer sees composers but no New composer', async ({ page, browser }) => {
   await signIn(page);
   const automation = unique('Viewed');
-  await newAutomation(page, automation);
+  const slug = await newAutomation(page, automation);
   await newComposer(page, 'Billing');
   const viewer = `viewer${Date.now().toString(36)}`;
   const created = await page.request.post('/api/v1/users', {
@@ -55,7 +55,7 @@ test('a viewer sees composers but no New composer', async ({ page, browser }) =>
   const context = await browser.newContext();
   const other = await context.newPage();
   await signIn(other, viewer, 'viewer-password-1');
-  await other.goto(`/a/${slugOf(automation)}/test`);
+  await other.goto(`/a/${slug}/test`);
   await expect(other.getByRole('complementary').getByRole('link', { name: 'Billing' })).toBeVisible();
   await expect(other.getByRole('button', { name: 'New composer' })).toHaveCount(0);
   await expect(other.getByRole('button', { name: 'New automation' })).toHaveCount(0);
@@ -86,8 +86,8 @@ test('admins create API tokens in Settings and the token works on the REST API',
 test('an admin sets the egress rules in Settings → Network', async ({ page }) => {
   await signIn(page);
   const automation = unique('Network');
-  await newAutomation(page, automation);
-  await page.goto(`/a/${slugOf(automation)}/test/settings`);
+  const slug = await newAutomation(page, automation);
+  await page.goto(`/a/${slug}/test/settings`);
   const network = page.getByRole('region', { name: 'Network' });
   await network.getByLabel('Denied ranges').fill('127.0.0.9/32');
   await network.getByRole('button', { name: 'Save network rules' }).click();

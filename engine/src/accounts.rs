@@ -508,16 +508,11 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Clock;
-
-    fn engine() -> (Engine, Clock) {
-        let clock = Clock::manual(Utc::now());
-        (Engine::in_memory(clock.clone()).unwrap(), clock)
-    }
+    use crate::testing::engine_at_t0;
 
     #[test]
     fn passwords_are_argon2id_and_verified() {
-        let (e, _) = engine();
+        let (e, _) = engine_at_t0();
         e.create_user("ann", Role::Editor, "correct horse", "admin")
             .unwrap();
         let u = e.verify_login("ann", "correct horse", "1.2.3.4").unwrap();
@@ -537,7 +532,7 @@ mod tests {
 
     #[test]
     fn short_passwords_and_bad_usernames_are_refused() {
-        let (e, _) = engine();
+        let (e, _) = engine_at_t0();
         assert!(matches!(
             e.create_user("ann", Role::Admin, "short", "admin"),
             Err(Error::Invalid(_))
@@ -550,7 +545,7 @@ mod tests {
 
     #[test]
     fn login_failures_are_rate_limited_per_user_and_address() {
-        let (e, clock) = engine();
+        let (e, clock) = engine_at_t0();
         e.create_user("ann", Role::Editor, "correct horse", "admin")
             .unwrap();
         for _ in 0..5 {
@@ -568,7 +563,7 @@ mod tests {
 
     #[test]
     fn sessions_expire_when_idle_and_after_the_absolute_limit() {
-        let (e, clock) = engine();
+        let (e, clock) = engine_at_t0();
         e.create_user("ann", Role::Viewer, "correct horse", "admin")
             .unwrap();
         let t = e.create_session("ann").unwrap();
@@ -590,7 +585,7 @@ mod tests {
 
     #[test]
     fn api_tokens_authenticate_until_revoked_and_are_stored_hashed() {
-        let (e, _) = engine();
+        let (e, _) = engine_at_t0();
         e.create_user("ann", Role::Admin, "correct horse", "admin")
             .unwrap();
         let new = e.create_api_token("ann", "ci").unwrap();
@@ -607,7 +602,7 @@ mod tests {
 
     #[test]
     fn setup_token_creates_the_first_admin_once() {
-        let (e, _) = engine();
+        let (e, _) = engine_at_t0();
         let token = e.issue_setup_token().unwrap().unwrap();
         assert!(!e.setup_token_valid("guess").unwrap());
         let u = e.complete_setup(&token, "root", "correct horse").unwrap();
@@ -618,7 +613,7 @@ mod tests {
 
     #[test]
     fn roles_are_ordered_and_checked() {
-        let (e, _) = engine();
+        let (e, _) = engine_at_t0();
         let v = e
             .create_user("vic", Role::Viewer, "correct horse", "admin")
             .unwrap();
@@ -632,7 +627,7 @@ mod tests {
 
     #[test]
     fn the_last_admin_stays_and_deleted_users_lose_their_sessions() {
-        let (e, _) = engine();
+        let (e, _) = engine_at_t0();
         e.create_user("root", Role::Admin, "correct horse", "admin")
             .unwrap();
         assert!(e.delete_user("root", "admin").is_err());
@@ -648,7 +643,7 @@ mod tests {
 
     #[test]
     fn usernames_are_case_insensitive() {
-        let (e, _) = engine();
+        let (e, _) = engine_at_t0();
         e.create_user("Viewer", Role::Viewer, "password-123", "t")
             .unwrap();
         assert_eq!(e.get_user("viewer").unwrap().username, "viewer");

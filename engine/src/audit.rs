@@ -87,11 +87,10 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Clock;
 
     #[test]
     fn newest_first_in_pages() {
-        let e = Engine::in_memory(Clock::system()).unwrap();
+        let e = crate::testing::engine();
         assert!(e.list_audit(10, None).unwrap().items.is_empty());
         for i in 0..5 {
             e.audit("ann", AuditAction::Login, None, format!("login {i}"))

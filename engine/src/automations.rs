@@ -152,11 +152,8 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Clock, Engine, Error};
-
-    fn engine() -> Engine {
-        Engine::in_memory(Clock::system()).unwrap()
-    }
+    use crate::Error;
+    use crate::testing::engine;
 
     #[test]
     fn create_list_rename_delete() {

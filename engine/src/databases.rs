@@ -855,17 +855,11 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Clock;
+    use crate::testing::orders;
     use serde_json::json;
 
     const T: Mode = Mode::Test;
     const L: Mode = Mode::Live;
-
-    fn setup() -> Engine {
-        let e = Engine::in_memory(Clock::system()).unwrap();
-        e.create_automation("orders", "Orders", "ann").unwrap();
-        e
-    }
 
     fn keys(page: &RecordPage) -> Vec<&str> {
         page.items.iter().map(|r| r.key.as_str()).collect()
@@ -879,7 +873,7 @@ mod tests {
 
     #[test]
     fn step_writes_in_one_batch_keep_counts_and_fail_alone() {
-        let e = setup();
+        let e = orders();
         let now = e.now();
         let put = |db: &str, key: &str, v: Value| {
             DbWrite::put("orders".into(), T, db.into(), key.into(), &v, now).unwrap()
@@ -955,7 +949,7 @@ mod tests {
 
     #[test]
     fn put_get_delete_with_exact_counts() {
-        let e = setup();
+        let e = orders();
         let v = json!({"id": 7, "items": [1, 2], "note": null});
         assert_eq!(e.db_put("orders", T, "carts", "c1", v.clone()).unwrap(), v);
         assert_eq!(e.db_get("orders", T, "carts", "c1").unwrap(), Some(v));
@@ -992,7 +986,7 @@ mod tests {
 
     #[test]
     fn create_list_and_delete_databases() {
-        let e = setup();
+        let e = orders();
         let info = e.create_database("orders", T, "zeta").unwrap();
         assert_eq!((info.name.as_str(), info.count), ("zeta", 0));
         let dup = e.create_database("orders", T, "zeta").unwrap_err();
@@ -1033,7 +1027,7 @@ mod tests {
 
     #[test]
     fn missing_databases_and_automations() {
-        let e = setup();
+        let e = orders();
         for err in [
             e.db_get("orders", L, "carts", "k").unwrap_err(),
             e.db_count("orders", L, "carts").unwrap_err(),
@@ -1057,7 +1051,7 @@ mod tests {
 
     #[test]
     fn database_names_follow_the_rule() {
-        let e = setup();
+        let e = orders();
         for bad in [
             "",
             "Orders",
@@ -1087,7 +1081,7 @@ mod tests {
 
     #[test]
     fn keys_have_1_to_1024_bytes() {
-        let e = setup();
+        let e = orders();
         let cases = [
             (String::new(), 0),
             ("k".repeat(1025), 1025),
@@ -1111,7 +1105,7 @@ mod tests {
 
     #[test]
     fn values_are_at_most_one_mib() {
-        let e = setup();
+        let e = orders();
         // A JSON string is its text plus two quotes.
         let fits = Value::String("v".repeat(MAX_VALUE_BYTES - 2));
         e.db_put("orders", T, "db", "big", fits.clone()).unwrap();
@@ -1126,7 +1120,7 @@ mod tests {
 
     #[test]
     fn test_and_live_never_share_records() {
-        let e = setup();
+        let e = orders();
         e.db_put("orders", T, "carts", "k", json!("test")).unwrap();
         let err = e.db_get("orders", L, "carts", "k").unwrap_err();
         assert!(matches!(err, Error::NotFound(_)), "{err}");
@@ -1155,7 +1149,7 @@ mod tests {
     /// joined into one string with `/`, `:`, `_`, `-` or NUL.
     #[test]
     fn separators_in_keys_never_cross_into_another_range() {
-        let e = Engine::in_memory(Clock::system()).unwrap();
+        let e = crate::testing::engine();
         for a in ["a", "a-b", "a-b-c"] {
             e.create_automation(a, a, "ann").unwrap();
         }
@@ -1223,7 +1217,7 @@ mod tests {
 
     #[test]
     fn lists_page_by_prefix_and_cursor() {
-        let e = setup();
+        let e = orders();
         for i in 0..25 {
             e.db_put("orders", T, "db", &format!("user:{i:03}"), json!(i))
                 .unwrap();
@@ -1274,7 +1268,7 @@ mod tests {
 
     #[test]
     fn a_page_holds_at_most_1000_records() {
-        let e = setup();
+        let e = orders();
         let text: String = (0..1005)
             .map(|i| format!("{{\"key\":\"k{i:04}\",\"value\":{i}}}\n"))
             .collect();
@@ -1298,7 +1292,7 @@ mod tests {
 
     #[test]
     fn export_then_import_round_trips() {
-        let e = setup();
+        let e = orders();
         let rows = [
             ("a", json!({"nested": {"x": [1, 2.5, "three"]}})),
             ("b\nnewline", json!("line\nbreak")),
@@ -1332,7 +1326,7 @@ mod tests {
 
     #[test]
     fn an_import_with_a_bad_line_changes_nothing() {
-        let e = setup();
+        let e = orders();
         e.db_put("orders", T, "db", "keep", json!(1)).unwrap();
         let before = e.export_jsonl("orders", T, "db").unwrap();
         let good = "{\"key\":\"keep\",\"value\":2}\n{\"key\":\"new\",\"value\":3}\n";
@@ -1368,7 +1362,7 @@ mod tests {
 
     #[test]
     fn writes_grouped_in_one_transaction_commit_together() {
-        let e = setup();
+        let e = orders();
         let now = e.now();
         let w = e.db().begin_write().unwrap();
         assert!(put_in(&w, "orders", T, "db", "a", &json!(1), now).unwrap());
@@ -1395,7 +1389,7 @@ mod tests {
 
     #[test]
     fn delete_all_removes_one_automations_databases() {
-        let e = setup();
+        let e = orders();
         e.create_automation("orders-2", "Orders 2", "ann").unwrap();
         for a in ["orders", "orders-2"] {
             e.db_put(a, T, "db", "k", json!(1)).unwrap();

@@ -8,8 +8,6 @@ use model::{Document, Mode};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const T0: &str = "2026-01-05T09:00:00Z";
-
 fn doc(value: &str) -> Document {
     Document::from_json(&json!({"format": 1, "composers": [{
         "slug": "c", "name": "C", "trigger": {"kind": "manual", "sample": {"x": 1}},
@@ -22,11 +20,10 @@ fn doc(value: &str) -> Document {
     .unwrap()
 }
 
-fn setup() -> (Engine, Clock) {
-    let clock = Clock::manual(T0.parse().unwrap());
-    let e = Engine::in_memory(clock.clone()).unwrap();
+/// "orders" at T0 with a draft, a master key and two test secrets.
+fn orders_with_secrets() -> (Engine, Clock) {
+    let (e, clock) = crate::testing::orders_at_t0();
     e.set_master_key(MasterKey::generate());
-    e.create_automation("orders", "Orders", "ann").unwrap();
     e.save_draft("orders", 1, doc("v1"), "ann").unwrap();
     e.store_secret("orders", Mode::Test, "API_KEY", "test-key", "ann")
         .unwrap();
@@ -56,7 +53,7 @@ fn live_value(e: &Engine) -> Value {
 
 #[test]
 fn a_deploy_copies_exactly_what_is_ticked_and_freezes_live() {
-    let (e, clock) = setup();
+    let (e, clock) = orders_with_secrets();
     assert!(e.live("orders").unwrap().is_none());
     let d = e
         .deploy("orders", &tick(&["API_KEY"], &["orders"]), "ann")
@@ -105,7 +102,7 @@ fn a_deploy_copies_exactly_what_is_ticked_and_freezes_live() {
 
 #[test]
 fn a_draft_with_errors_does_not_deploy_and_changes_nothing() {
-    let (e, _) = setup();
+    let (e, _) = orders_with_secrets();
     let mut bad = doc("v1");
     bad.composers[0].steps[0].name = "Not A Name".into();
     e.save_draft("orders", 2, bad, "ann").unwrap();
@@ -124,7 +121,7 @@ fn a_draft_with_errors_does_not_deploy_and_changes_nothing() {
 
 #[test]
 fn ticking_a_missing_secret_or_database_refuses_the_whole_deploy() {
-    let (e, _) = setup();
+    let (e, _) = orders_with_secrets();
     for req in [
         tick(&["API_KEY", "NOPE"], &[]),
         tick(&[], &["orders", "nope"]),
@@ -138,7 +135,7 @@ fn ticking_a_missing_secret_or_database_refuses_the_whole_deploy() {
 
 #[test]
 fn replaced_live_contents_are_kept_and_restorable() {
-    let (e, _) = setup();
+    let (e, _) = orders_with_secrets();
     e.deploy("orders", &tick(&[], &["orders"]), "ann").unwrap();
     // Live data grows through live runs (here directly).
     e.db_put(
@@ -175,7 +172,7 @@ fn replaced_live_contents_are_kept_and_restorable() {
 
 #[test]
 fn rollback_restores_into_test_with_a_backup_and_deploys() {
-    let (e, clock) = setup();
+    let (e, clock) = orders_with_secrets();
     let d1 = e.deploy("orders", &tick(&[], &[]), "ann").unwrap();
     clock.advance(chrono::Duration::seconds(60));
     e.save_draft("orders", 2, doc("v2"), "ann").unwrap();
@@ -223,7 +220,7 @@ fn rollback_restores_into_test_with_a_backup_and_deploys() {
 
 #[test]
 fn the_preview_names_changes_choices_and_live_state() {
-    let (e, clock) = setup();
+    let (e, clock) = orders_with_secrets();
     let p = e.deploy_preview("orders").unwrap();
     assert_eq!(p.live, None);
     assert_eq!(p.changes.composers.len(), 1, "everything is new");
@@ -272,7 +269,7 @@ async fn wait_finished(e: &Engine, id: &str) -> crate::runs::Run {
 
 #[tokio::test]
 async fn schedules_fire_only_from_live_and_a_missed_one_fires_once() {
-    let (e, clock) = setup();
+    let (e, clock) = orders_with_secrets();
     e.save_draft("orders", 2, scheduled("*/5 * * * *"), "ann")
         .unwrap();
     // Test never fires.
@@ -316,7 +313,7 @@ async fn schedules_fire_only_from_live_and_a_missed_one_fires_once() {
 
 #[tokio::test]
 async fn a_live_run_replays_in_test_against_the_draft() {
-    let (e, clock) = setup();
+    let (e, clock) = orders_with_secrets();
     e.deploy("orders", &tick(&["API_KEY"], &["orders"]), "ann")
         .unwrap();
     let h = e

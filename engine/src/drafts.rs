@@ -195,7 +195,7 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Clock, Engine, Error};
+    use crate::{Engine, Error};
     use model::Document;
 
     fn doc(json: &str) -> Document {
@@ -204,8 +204,7 @@ mod tests {
 
     #[test]
     fn saving_bumps_the_version_and_stale_saves_conflict() {
-        let e = Engine::in_memory(Clock::system()).unwrap();
-        e.create_automation("orders", "Orders", "ann").unwrap();
+        let e = crate::testing::orders();
         let d1 = doc(
             r#"{"format":1,"composers":[{"slug":"intake","name":"Intake","trigger":{"kind":"manual"}}]}"#,
         );
@@ -233,8 +232,7 @@ mod tests {
 
     #[test]
     fn an_invalid_document_is_saved_with_its_problems() {
-        let e = Engine::in_memory(Clock::system()).unwrap();
-        e.create_automation("orders", "Orders", "ann").unwrap();
+        let e = crate::testing::orders();
         let bad = doc(
             r#"{"format":1,"composers":[{"slug":"intake","name":"Intake","trigger":{"kind":"manual"},
             "steps":[{"name":"a","kind":"transform"},{"name":"a","kind":"transform"}]}]}"#,

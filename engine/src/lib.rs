@@ -30,6 +30,8 @@ pub mod schedule;
 mod scheduler;
 mod steps;
 mod store;
+#[cfg(test)]
+mod testing;
 pub mod vault;
 
 pub use accounts::{ApiTokenInfo, NewToken, Role, SESSION_LIFETIME_SECS, User};

@@ -246,17 +246,8 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Clock;
+    use crate::testing::{T0, orders_at_t0};
     use model::{Step, StepKind};
-
-    const T0: &str = "2026-01-05T09:00:00Z";
-
-    fn setup() -> (Engine, Clock) {
-        let clock = Clock::manual(T0.parse().unwrap());
-        let e = Engine::in_memory(clock.clone()).unwrap();
-        e.create_automation("orders", "Orders", "ann").unwrap();
-        (e, clock)
-    }
 
     fn doc_with_steps(n: usize) -> Document {
         let mut d = Document::from_json(
@@ -278,7 +269,7 @@ mod tests {
 
     #[test]
     fn creating_an_automation_makes_revision_one() {
-        let (e, _) = setup();
+        let (e, _) = orders_at_t0();
         let revs = e.list_revisions("orders").unwrap();
         assert_eq!(revs.len(), 1);
         assert_eq!(
@@ -289,7 +280,7 @@ mod tests {
 
     #[test]
     fn a_checkpoint_needs_a_change_and_thirty_seconds() {
-        let (e, clock) = setup();
+        let (e, clock) = orders_at_t0();
         let d = doc_with_steps(2);
         clock.advance(Duration::seconds(10));
         assert_eq!(save(&e, &d).revision, None, "10 s after the last revision");
@@ -320,7 +311,7 @@ mod tests {
     #[test]
     fn every_state_that_stood_thirty_seconds_is_a_revision() {
         // Issue 10: a state that stood for 32 s and was then replaced was never a revision.
-        let (e, clock) = setup();
+        let (e, clock) = orders_at_t0();
         let a = doc_with_steps(1);
         let b = doc_with_steps(2);
         clock.advance(Duration::seconds(10));
@@ -348,7 +339,7 @@ mod tests {
 
     #[test]
     fn restore_keeps_a_backup_first() {
-        let (e, clock) = setup();
+        let (e, clock) = orders_at_t0();
         let old = doc_with_steps(1);
         clock.advance(Duration::seconds(31));
         save(&e, &old);
@@ -378,7 +369,7 @@ mod tests {
 
     #[test]
     fn a_stale_save_is_refused_and_kept_as_a_conflict_revision() {
-        let (e, _) = setup();
+        let (e, _) = orders_at_t0();
         let mine = doc_with_steps(1);
         let theirs = doc_with_steps(2);
         e.save_draft("orders", 1, theirs.clone(), "bob").unwrap();
@@ -404,7 +395,7 @@ mod tests {
 
     #[test]
     fn named_versions_are_always_written() {
-        let (e, _) = setup();
+        let (e, _) = orders_at_t0();
         let n = e
             .name_version("orders", "before the big change", "ann")
             .unwrap();
@@ -427,7 +418,7 @@ mod tests {
     fn one_step_revisions_store_far_less_than_the_document() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("slipway.redb");
-        let clock = Clock::manual(T0.parse().unwrap());
+        let clock = crate::Clock::manual(T0.parse().unwrap());
         let e = Engine::open_with_clock(&path, clock.clone()).unwrap();
         e.create_automation("orders", "Orders", "ann").unwrap();
         let mut d = doc_with_steps(100);

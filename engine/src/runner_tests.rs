@@ -1,8 +1,8 @@
 //! Runner tests on redb's in-memory backend, with a real HTTP server on 127.0.0.1 for the
 //! `http` step.
 
+use crate::Engine;
 use crate::runs::{RunSource, RunStatus, StepStatus};
-use crate::{Clock, Engine};
 use model::{Document, Mode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -10,11 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 fn engine_with(doc: Value) -> Engine {
-    let e = Engine::in_memory(Clock::system()).unwrap();
-    e.create_automation("orders", "Orders", "ann").unwrap();
-    let d = Document::from_json(&doc.to_string()).unwrap();
-    e.save_draft("orders", 1, d, "ann").unwrap();
-    e
+    crate::testing::orders_with_draft(&doc.to_string())
 }
 
 fn composer(steps: Value, links: Value) -> Value {

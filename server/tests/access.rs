@@ -176,25 +176,12 @@ const PUBLIC: &[(&str, &str)] = &[("post", "/session"), ("delete", "/session")];
 async fn every_state_change_is_refused_to_whoever_may_not_make_it() {
     let s = Server::start();
     let admin = admin(&s).await;
-    for (name, role) in [("vic", "viewer"), ("eddie", "editor")] {
-        let r = admin
-            .post(s.url("/api/v1/users"))
-            .json(&json!({"username": name, "role": role, "password": "password-123"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-    }
-    admin
-        .post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "shop", "name": "Shop"}))
-        .send()
-        .await
-        .unwrap();
+    let (viewer, editor) = viewer_and_editor(&admin, &s).await;
+    create_automation(&admin, &s, "shop").await;
     let clients = [
         (Who::Nobody, reqwest::Client::new()),
-        (Who::Viewer, signed_in(&s, "vic", "password-123").await),
-        (Who::Editor, signed_in(&s, "eddie", "password-123").await),
+        (Who::Viewer, viewer),
+        (Who::Editor, editor),
         (Who::Admin, admin),
     ];
 
@@ -534,20 +521,12 @@ async fn every_server_function_is_refused_to_whoever_may_not_call_it() {
 
     let s = Server::start();
     let admin = admin(&s).await;
-    for (name, role) in [("vic", "viewer"), ("eddie", "editor")] {
-        let r = admin
-            .post(s.url("/api/v1/users"))
-            .json(&json!({"username": name, "role": role, "password": "password-123"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-    }
+    let (viewer, editor) = viewer_and_editor(&admin, &s).await;
     create_automation(&admin, &s, "shop").await;
     let clients = [
         (Who::Nobody, reqwest::Client::new()),
-        (Who::Viewer, signed_in(&s, "vic", "password-123").await),
-        (Who::Editor, signed_in(&s, "eddie", "password-123").await),
+        (Who::Viewer, viewer),
+        (Who::Editor, editor),
         (Who::Admin, admin),
     ];
     let mut checked = 0;

@@ -232,18 +232,9 @@ async fn malformed_invalid_and_oversized_drafts() {
 async fn roles_are_enforced_on_the_server() {
     let s = Server::start();
     let c = admin(&s).await;
-    for (name, role) in [("vic", "viewer"), ("eddie", "editor")] {
-        let r = c
-            .post(s.url("/api/v1/users"))
-            .json(&json!({"username": name, "role": role, "password": "password-123"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-    }
+    let (viewer, editor) = viewer_and_editor(&c, &s).await;
     create_automation(&c, &s, "orders").await;
 
-    let viewer = signed_in(&s, "vic", "password-123").await;
     assert_eq!(
         viewer
             .get(s.url("/api/v1/automations"))
@@ -273,7 +264,6 @@ async fn roles_are_enforced_on_the_server() {
         .unwrap();
     assert_eq!(r.status(), 403);
 
-    let editor = signed_in(&s, "eddie", "password-123").await;
     let r = editor
         .post(s.url("/api/v1/tokens"))
         .json(&json!({"name": "mine"}))
@@ -492,13 +482,7 @@ async fn flat_operator_chains_are_problems_not_crashes() {
 async fn server_functions_answer_with_the_rest_status() {
     let s = Server::start();
     let c = admin(&s).await;
-    for (name, role) in [("vic", "viewer"), ("eddie", "editor")] {
-        c.post(s.url("/api/v1/users"))
-            .json(&json!({"username": name, "role": role, "password": "password-123"}))
-            .send()
-            .await
-            .unwrap();
-    }
+    let (viewer, editor) = viewer_and_editor(&c, &s).await;
     create_automation(&c, &s, "orders").await;
     let create = |client: &reqwest::Client| {
         client
@@ -508,11 +492,9 @@ async fn server_functions_answer_with_the_rest_status() {
     };
     let anonymous = reqwest::Client::new();
     assert_eq!(create(&anonymous).await.unwrap().status(), 401);
-    let viewer = signed_in(&s, "vic", "password-123").await;
     let r = create(&viewer).await.unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("viewer"));
-    let editor = signed_in(&s, "eddie", "password-123").await;
     let r = editor
         .post(s.url("/api/set_secret"))
         .form(&[

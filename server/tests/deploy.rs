@@ -62,42 +62,6 @@ fn shop_doc(echo: &str, greeting: &str) -> Value {
     }]})
 }
 
-async fn put_draft(s: &Server, c: &Client, doc: &Value) {
-    let r = c
-        .get(s.url("/api/v1/automations/shop/draft"))
-        .send()
-        .await
-        .unwrap();
-    let etag = r.headers()["etag"].to_str().unwrap().to_string();
-    let r = c
-        .put(s.url("/api/v1/automations/shop/draft"))
-        .header("If-Match", etag)
-        .json(doc)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-}
-
-async fn put_secret(s: &Server, c: &Client, mode: &str, name: &str, value: &str) -> u16 {
-    c.put(s.url(&format!("/api/v1/automations/shop/secrets/{mode}/{name}")))
-        .json(&json!({ "value": value }))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-async fn add_user(s: &Server, c: &Client, name: &str, role: &str) -> Client {
-    c.post(s.url("/api/v1/users"))
-        .json(&json!({"username": name, "role": role, "password": "password-123"}))
-        .send()
-        .await
-        .unwrap();
-    signed_in(s, name, "password-123").await
-}
-
 async fn call_live(s: &Server, bearer: Option<&str>, n: u64) -> reqwest::Response {
     let mut r = Client::new()
         .post(s.url("/hooks/shop/intake"))
@@ -119,15 +83,15 @@ async fn deploy_live_webhooks_rollback_replay_and_audit() {
         .send()
         .await
         .unwrap();
-    let editor = add_user(&s, &admin, "eddie", "editor").await;
-    let viewer = add_user(&s, &admin, "vic", "viewer").await;
-    put_draft(&s, &editor, &shop_doc(&echo, "hello v1")).await;
+    let editor = add_user(&admin, &s, "eddie", "editor").await;
+    let viewer = add_user(&admin, &s, "vic", "viewer").await;
+    save_draft(&editor, &s, "shop", &shop_doc(&echo, "hello v1")).await;
     assert_eq!(
-        put_secret(&s, &editor, "test", "API_KEY", API_KEY).await,
+        put_secret(&editor, &s, "shop", "test", "API_KEY", API_KEY).await,
         204
     );
     assert_eq!(
-        put_secret(&s, &editor, "test", "HOOK_KEY", HOOK_KEY).await,
+        put_secret(&editor, &s, "shop", "test", "HOOK_KEY", HOOK_KEY).await,
         204
     );
     let r = editor
@@ -157,7 +121,10 @@ async fn deploy_live_webhooks_rollback_replay_and_audit() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(put_secret(&s, &editor, "live", "API_KEY", "x").await, 403);
+    assert_eq!(
+        put_secret(&editor, &s, "shop", "live", "API_KEY", "x").await,
+        403
+    );
 
     let r = editor
         .post(s.url("/api/v1/automations/shop/deployments"))
@@ -231,7 +198,7 @@ async fn deploy_live_webhooks_rollback_replay_and_audit() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    put_draft(&s, &editor, &shop_doc(&echo, "hello v2")).await;
+    save_draft(&editor, &s, "shop", &shop_doc(&echo, "hello v2")).await;
     let live = get_json(&viewer, s.url("/api/v1/automations/shop/live")).await;
     assert_eq!(
         live["deployment"]["number"], 1,

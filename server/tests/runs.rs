@@ -7,19 +7,8 @@ use serde_json::{Value, json};
 
 async fn setup(s: &Server, doc: Value) -> reqwest::Client {
     let c = admin(s).await;
-    c.post(s.url("/api/v1/automations"))
-        .json(&json!({"slug": "shop", "name": "Shop"}))
-        .send()
-        .await
-        .unwrap();
-    let r = c
-        .put(s.url("/api/v1/automations/shop/draft"))
-        .header("If-Match", "1")
-        .json(&doc)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    create_automation(&c, s, "shop").await;
+    save_draft(&c, s, "shop", &doc).await;
     c
 }
 

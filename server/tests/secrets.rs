@@ -23,13 +23,10 @@ async fn secrets_reach_expressions_but_never_records_responses_or_the_file() {
     let s = Server::start();
     let c = admin(&s).await;
     create_automation(&c, &s, "shop").await;
-    let r = c
-        .put(s.url("/api/v1/automations/shop/secrets/test/API_TOKEN"))
-        .json(&json!({"value": VALUE}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        put_secret(&c, &s, "shop", "test", "API_TOKEN", VALUE).await,
+        204
+    );
     let doc = json!({"format": 1, "composers": [{"slug": "use", "name": "Use", "trigger": {"kind": "webhook", "method": "POST"},
         "steps": [
             {"name": "t", "kind": "transform", "config": {"value": {"plain": "{{ secrets.API_TOKEN }}", "b64": "{{ secrets.API_TOKEN | b64encode }}"}}},
@@ -94,15 +91,7 @@ async fn who_may_manage_secrets() {
     let s = Server::start();
     let c = admin(&s).await;
     create_automation(&c, &s, "shop").await;
-    for (name, role) in [("vic", "viewer"), ("eddie", "editor")] {
-        c.post(s.url("/api/v1/users"))
-            .json(&json!({"username": name, "role": role, "password": "password-123"}))
-            .send()
-            .await
-            .unwrap();
-    }
-    let editor = signed_in(&s, "eddie", "password-123").await;
-    let viewer = signed_in(&s, "vic", "password-123").await;
+    let (viewer, editor) = viewer_and_editor(&c, &s).await;
     let put = |c: &reqwest::Client, mode: &str| {
         c.put(s.url(&format!("/api/v1/automations/shop/secrets/{mode}/KEY")))
             .json(&json!({"value": "v"}))

@@ -1,5 +1,5 @@
 use super::*;
-use crate::Clock;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use serde_json::json;
@@ -7,9 +7,9 @@ use serde_json::json;
 const T: Mode = Mode::Test;
 const L: Mode = Mode::Live;
 
-fn setup() -> Engine {
-    let e = Engine::in_memory(Clock::system()).unwrap();
-    e.create_automation("orders", "Orders", "ann").unwrap();
+/// "orders" and "billing", to show secrets stay in their automation.
+fn orders_and_billing() -> Engine {
+    let e = crate::testing::orders();
     e.create_automation("billing", "Billing", "ann").unwrap();
     e
 }
@@ -58,7 +58,7 @@ fn storage(err: Error) -> String {
 
 #[test]
 fn round_trip() {
-    let e = setup();
+    let e = orders_and_billing();
     let k = key();
     e.set_secret(&k, "orders", T, "API_KEY", "s3cr3t", "ann")
         .unwrap();
@@ -86,7 +86,7 @@ fn round_trip() {
 
 #[test]
 fn each_write_uses_a_fresh_nonce() {
-    let e = setup();
+    let e = orders_and_billing();
     let k = key();
     let read = |e: &Engine| -> Sealed {
         let r = e.db().begin_read().unwrap();
@@ -109,7 +109,7 @@ fn moved_ciphertext_fails_to_decrypt() {
         ("orders", L, "TOKEN"),
         ("orders", T, "OTHER"),
     ] {
-        let e = setup();
+        let e = orders_and_billing();
         e.set_secret(&k, "orders", T, "TOKEN", "hunter2-value", "ann")
             .unwrap();
         copy_raw(&e, ("orders", T, "TOKEN"), to);
@@ -127,7 +127,7 @@ fn moved_ciphertext_fails_to_decrypt() {
 
 #[test]
 fn wrong_master_key_fails() {
-    let e = setup();
+    let e = orders_and_billing();
     e.set_secret(&key(), "orders", T, "TOKEN", "v", "ann")
         .unwrap();
     let other = MasterKey::new([8u8; 32]);
@@ -163,7 +163,7 @@ fn file_on_disk_holds_no_value() {
 
 #[test]
 fn list_shows_names_never_values() {
-    let e = setup();
+    let e = orders_and_billing();
     let k = key();
     e.set_secret(&k, "orders", T, "B_KEY", "value-bbb", "bob")
         .unwrap();
@@ -182,13 +182,13 @@ fn list_shows_names_never_values() {
     assert!(e.list_secrets("billing", T).unwrap().is_empty());
     assert!(e.list_secrets("nope", T).unwrap().is_empty());
     // Before any secret exists at all.
-    let fresh = Engine::in_memory(Clock::system()).unwrap();
+    let fresh = crate::testing::engine();
     assert!(fresh.list_secrets("orders", T).unwrap().is_empty());
 }
 
 #[test]
 fn invalid_names_and_values_refused() {
-    let e = setup();
+    let e = orders_and_billing();
     let k = key();
     for bad in ["", "api_key", "1KEY", "A-B", "KEY ", &"A".repeat(64)] {
         let msg = invalid(e.set_secret(&k, "orders", T, bad, "v", "ann").unwrap_err());

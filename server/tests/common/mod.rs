@@ -174,3 +174,52 @@ pub async fn save_draft(
     assert_eq!(r.status(), 200, "save the draft of {slug}");
     r.json().await.expect("JSON answer")
 }
+
+/// The password of every user [`add_user`] creates.
+pub const USER_PASSWORD: &str = "password-123";
+
+/// Adds user `name` with `role` as `admin` and answers a client signed in as them.
+pub async fn add_user(
+    admin: &reqwest::Client,
+    server: &Server,
+    name: &str,
+    role: &str,
+) -> reqwest::Client {
+    let r = admin
+        .post(server.url("/api/v1/users"))
+        .json(&serde_json::json!({"username": name, "role": role, "password": USER_PASSWORD}))
+        .send()
+        .await
+        .expect("add user");
+    assert_eq!(r.status(), 201, "add {role} {name}");
+    signed_in(server, name, USER_PASSWORD).await
+}
+
+/// The viewer "vic" and the editor "eddie", signed in: who most access tests try things as.
+pub async fn viewer_and_editor(
+    admin: &reqwest::Client,
+    server: &Server,
+) -> (reqwest::Client, reqwest::Client) {
+    (
+        add_user(admin, server, "vic", "viewer").await,
+        add_user(admin, server, "eddie", "editor").await,
+    )
+}
+
+/// Sets secret `name` of automation `slug` in `mode` as `c`; answers the status.
+pub async fn put_secret(
+    c: &reqwest::Client,
+    server: &Server,
+    slug: &str,
+    mode: &str,
+    name: &str,
+    value: &str,
+) -> u16 {
+    c.put(server.url(&format!("/api/v1/automations/{slug}/secrets/{mode}/{name}")))
+        .json(&serde_json::json!({ "value": value }))
+        .send()
+        .await
+        .expect("put secret")
+        .status()
+        .as_u16()
+}
