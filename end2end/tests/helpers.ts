@@ -46,28 +46,28 @@ export async function signIn(page: Page, user = ADMIN, password = ADMIN_PASSWORD
 }
 
 /**
- * Waits until the page has left `before` for a path matching `pattern`, and answers the path's
- * first capture: the slug the server gave what was just created (the tests never derive it).
+ * Creates an automation through the UI, waits for its Test canvas and answers its slug, as the
+ * server chose it (read from the automation switcher, never derived here).
  */
-async function slugFromUrl(page: Page, before: string, pattern: RegExp): Promise<string> {
-  await page.waitForURL((url) => url.href !== before && pattern.test(url.pathname));
-  return pattern.exec(new URL(page.url()).pathname)![1];
-}
-
-/** Creates an automation through the UI, waits for its Test canvas and answers its slug. */
 export async function newAutomation(page: Page, name: string): Promise<string> {
-  const before = page.url();
   await page.getByRole('button', { name: 'New automation' }).click();
   await page.getByLabel('Automation name').fill(name);
   await page.getByRole('button', { name: 'Create automation' }).click();
-  return slugFromUrl(page, before, /^\/a\/([^/]+)\/test$/);
+  const option = page.getByRole('combobox', { name: 'Automation' }).locator('option', { hasText: name });
+  await expect(option).toHaveCount(1);
+  const slug = (await option.getAttribute('value'))!;
+  await expect(page).toHaveURL(new RegExp(`/a/${slug}/test$`));
+  return slug;
 }
 
-/** Creates a composer through the UI, waits for its canvas and answers its slug. */
+/** Creates a composer through the UI, waits for its canvas and answers its slug (from its link). */
 export async function newComposer(page: Page, name: string): Promise<string> {
-  const before = page.url();
   await page.getByRole('button', { name: 'New composer' }).click();
   await page.getByLabel('Composer name').fill(name);
   await page.getByRole('button', { name: 'Create composer' }).click();
-  return slugFromUrl(page, before, /\/c\/([^/]+)$/);
+  const link = page.getByRole('complementary').getByRole('link', { name, exact: true });
+  await expect(link).toHaveCount(1);
+  const href = (await link.getAttribute('href'))!;
+  await expect(page).toHaveURL(new RegExp(`${href}$`));
+  return href.slice(href.lastIndexOf('/') + 1);
 }
