@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// username -> [`StoredUser`] as JSON.
-const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+pub(crate) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 /// sha256(session token) -> [`Session`] as JSON.
-const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
 /// sha256(api token) -> [`ApiTokenInfo`] as JSON.
-const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_tokens");
+pub(crate) const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_tokens");
 const SETUP_TOKEN_KEY: &str = "setup.token_sha256";
 
 const SESSION_IDLE: i64 = 12 * 3600;

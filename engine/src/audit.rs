@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, TableDefinition, WriteTransaction};
 
 /// UUIDv7 id -> [`AuditEntry`] as JSON.
-const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
+pub(crate) const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
 
 /// The most entries one page of [`Engine::list_audit`] holds.
 pub const MAX_AUDIT_PAGE: usize = 500;
@@ -57,16 +57,7 @@ impl Engine {
     pub fn list_audit(&self, limit: usize, before: Option<&str>) -> Result<AuditPage> {
         let limit = limit.clamp(1, MAX_AUDIT_PAGE);
         let r = self.db().begin_read()?;
-        let t = match r.open_table(AUDIT) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => {
-                return Ok(AuditPage {
-                    items: vec![],
-                    next_cursor: None,
-                });
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let t = r.open_table(AUDIT)?;
         let rows = match before {
             Some(b) => t.range(..b)?,
             None => t.range::<&str>(..)?,

@@ -28,9 +28,9 @@ type RecordKey = (&'static str, &'static str, &'static str, &'static str);
 type MetaKey = (&'static str, &'static str, &'static str);
 
 /// (automation, mode, database, key) -> the value as JSON.
-const RECORDS: TableDefinition<RecordKey, &[u8]> = TableDefinition::new("db_records");
+pub(crate) const RECORDS: TableDefinition<RecordKey, &[u8]> = TableDefinition::new("db_records");
 /// (automation, mode, database) -> [`DbMeta`] as JSON.
-const DB_META: TableDefinition<MetaKey, &[u8]> = TableDefinition::new("db_meta");
+pub(crate) const DB_META: TableDefinition<MetaKey, &[u8]> = TableDefinition::new("db_meta");
 
 pub const MAX_KEY_BYTES: usize = 1024;
 pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
@@ -201,18 +201,6 @@ fn list_from(
     Ok(page)
 }
 
-/// Opens a table for reading; `None` when nothing was ever written to it.
-fn open_read<K: redb::Key + 'static, V: redb::Value + 'static>(
-    r: &ReadTransaction,
-    table: TableDefinition<K, V>,
-) -> Result<Option<redb::ReadOnlyTable<K, V>>> {
-    match r.open_table(table) {
-        Ok(t) => Ok(Some(t)),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The database's metadata, or NotFound.
 fn meta_or_missing(
     r: &ReadTransaction,
@@ -221,7 +209,7 @@ fn meta_or_missing(
     database: &str,
 ) -> Result<DbMeta> {
     check_name(database)?;
-    let meta = open_read(r, DB_META)?.ok_or_else(|| missing(database, mode))?;
+    let meta = r.open_table(DB_META)?;
     read_meta(&meta, automation, mode, database)?.ok_or_else(|| missing(database, mode))
 }
 
@@ -696,9 +684,7 @@ impl Engine {
     pub fn list_databases(&self, automation: &str, mode: Mode) -> Result<Vec<DatabaseInfo>> {
         self.get_automation(automation)?;
         let r = self.db().begin_read()?;
-        let Some(meta) = open_read(&r, DB_META)? else {
-            return Ok(vec![]);
-        };
+        let meta = r.open_table(DB_META)?;
         let m = mode.as_str();
         let end = after_all_of(m);
         let mut out = vec![];
@@ -723,10 +709,7 @@ impl Engine {
     ) -> Result<Option<Value>> {
         let r = self.db().begin_read()?;
         meta_or_missing(&r, automation, mode, database)?;
-        match open_read(&r, RECORDS)? {
-            Some(records) => get_from(&records, automation, mode, database, key),
-            None => Ok(None),
-        }
+        get_from(&r.open_table(RECORDS)?, automation, mode, database, key)
     }
 
     /// Stores `value` under `key` (creating the database if needed) and returns it.
@@ -776,22 +759,15 @@ impl Engine {
     ) -> Result<RecordPage> {
         let r = self.db().begin_read()?;
         meta_or_missing(&r, automation, mode, database)?;
-        match open_read(&r, RECORDS)? {
-            Some(records) => list_from(&records, automation, mode, database, prefix, limit, after),
-            None => Ok(RecordPage {
-                items: vec![],
-                next_cursor: None,
-            }),
-        }
+        let records = r.open_table(RECORDS)?;
+        list_from(&records, automation, mode, database, prefix, limit, after)
     }
 
     /// Every record as one `{"key":..,"value":..}` line, in key order.
     pub fn export_jsonl(&self, automation: &str, mode: Mode, database: &str) -> Result<String> {
         let r = self.db().begin_read()?;
         meta_or_missing(&r, automation, mode, database)?;
-        let Some(records) = open_read(&r, RECORDS)? else {
-            return Ok(String::new());
-        };
+        let records = r.open_table(RECORDS)?;
         let m = mode.as_str();
         let end = after_all_of(database);
         let mut out = String::new();

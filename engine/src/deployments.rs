@@ -17,7 +17,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// (automation, number) -> [`Deployment`] as JSON.
-const DEPLOYMENTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("deployments");
+pub(crate) const DEPLOYMENTS: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("deployments");
 
 pub use model::wire::{DatabaseChoice, DeployPreview, DeployRequest, Deployment, SecretChoice};
 
@@ -283,11 +284,7 @@ impl Engine {
     pub fn list_deployments(&self, automation: &str) -> Result<Vec<Deployment>> {
         self.get_automation(automation)?;
         let r = self.db().begin_read()?;
-        let t = match r.open_table(DEPLOYMENTS) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-            Err(e) => return Err(e.into()),
-        };
+        let t = r.open_table(DEPLOYMENTS)?;
         let mut out = vec![];
         for row in t.range((automation, 0)..=(automation, u64::MAX))?.rev() {
             out.push(from_bytes(row?.1.value())?);
@@ -310,11 +307,7 @@ impl Engine {
     /// The latest deployment, without its document.
     pub fn latest_deployment(&self, automation: &str) -> Result<Option<Deployment>> {
         let r = self.db().begin_read()?;
-        match r.open_table(DEPLOYMENTS) {
-            Ok(t) => latest_in(&t, automation),
-            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        latest_in(&r.open_table(DEPLOYMENTS)?, automation)
     }
 
     /// What Live runs: the latest deployment and its document; `None` before the first deploy.

@@ -158,11 +158,7 @@ impl crate::Engine {
     pub fn network_settings(&self) -> Result<NetworkSettings> {
         use redb::ReadableDatabase;
         let r = self.db().begin_read()?;
-        let t = match r.open_table(crate::store::META) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(NetworkSettings::default()),
-            Err(e) => return Err(e.into()),
-        };
+        let t = r.open_table(crate::store::META)?;
         match t.get(SETTINGS_KEY)? {
             Some(v) => Ok(serde_json::from_str(v.value())?),
             None => Ok(NetworkSettings::default()),

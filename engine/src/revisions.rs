@@ -13,9 +13,10 @@ use model::Document;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
 /// (automation, number) -> [`Revision`] as JSON.
-const REVISIONS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("revisions");
+pub(crate) const REVISIONS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("revisions");
 /// (automation, number) -> encoded [`Manifest`].
-const MANIFESTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("revision_manifests");
+pub(crate) const MANIFESTS: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("revision_manifests");
 
 pub const CHECKPOINT_EVERY_SECS: i64 = 30;
 
@@ -142,11 +143,7 @@ impl Engine {
     pub fn list_revisions(&self, automation: &str) -> Result<Vec<Revision>> {
         self.get_automation(automation)?;
         let r = self.db().begin_read()?;
-        let t = match r.open_table(REVISIONS) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-            Err(e) => return Err(e.into()),
-        };
+        let t = r.open_table(REVISIONS)?;
         let mut out = vec![];
         for row in t.range((automation, 0)..=(automation, u64::MAX))?.rev() {
             out.push(from_bytes(row?.1.value())?);

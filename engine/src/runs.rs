@@ -12,13 +12,14 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 /// run id (UUIDv7 text) -> [`Run`] as JSON.
-const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs");
+pub(crate) const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs");
 /// (automation, mode, run id) -> composer slug and status, for listing newest first
 /// (UUIDv7 ids sort by time).
-const RUN_INDEX: TableDefinition<(&str, &str, &str), &[u8]> = TableDefinition::new("run_index");
+pub(crate) const RUN_INDEX: TableDefinition<(&str, &str, &str), &[u8]> =
+    TableDefinition::new("run_index");
 /// Ids of runs that are queued or running: what recovery after a crash must look at, without
 /// reading every run ever stored.
-const ACTIVE_RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("active_runs");
+pub(crate) const ACTIVE_RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("active_runs");
 
 pub use model::wire::{Run, RunPage, RunSource, RunStatus, RunSummary, StepRun, StepStatus};
 
@@ -345,13 +346,7 @@ pub(crate) fn store_runs_in<'r>(
 impl Engine {
     pub fn get_run(&self, id: &str) -> Result<Run> {
         let r = self.db().begin_read()?;
-        let t = match r.open_table(RUNS) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => {
-                return Err(Error::NotFound(format!("run `{id}` does not exist")));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let t = r.open_table(RUNS)?;
         let v = t
             .get(id)?
             .ok_or_else(|| Error::NotFound(format!("run `{id}` does not exist")))?;

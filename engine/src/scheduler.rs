@@ -15,7 +15,8 @@ use redb::{ReadableDatabase, TableDefinition};
 use serde_json::json;
 
 /// (automation, composer) -> when it last fired (RFC 3339, as JSON).
-const LAST_FIRED: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("schedule_fired");
+pub(crate) const LAST_FIRED: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("schedule_fired");
 
 /// One live schedule and when it fires next.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,11 +29,7 @@ pub struct Armed {
 impl Engine {
     fn last_fired(&self, automation: &str, composer: &str) -> Result<Option<DateTime<Utc>>> {
         let r = self.db().begin_read()?;
-        let t = match r.open_table(LAST_FIRED) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
+        let t = r.open_table(LAST_FIRED)?;
         match t.get((automation, composer))? {
             Some(v) => Ok(Some(from_bytes(v.value())?)),
             None => Ok(None),

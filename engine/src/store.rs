@@ -111,7 +111,7 @@ impl Engine {
         };
         drop(read);
         match marker {
-            Some(v) if v == FORMAT_VALUE => Ok(()),
+            Some(v) if v == FORMAT_VALUE => create_tables(db),
             Some(v) => Err(Error::Storage(format!(
                 "{shown} has data format {v}; this Slipway reads format {FORMAT_VALUE}"
             ))),
@@ -120,7 +120,7 @@ impl Engine {
                 let w = db.begin_write()?;
                 w.open_table(META)?.insert(FORMAT_KEY, FORMAT_VALUE)?;
                 w.commit()?;
-                Ok(())
+                create_tables(db)
             }
         }
     }
@@ -163,6 +163,35 @@ impl Engine {
     }
 }
 
+/// Creates every table the engine reads, once the file is known to be Slipway's, so that reads
+/// open them with `?` and never treat a missing table as empty. One list, so a new table cannot
+/// be forgotten here without its first read failing in the tests.
+fn create_tables(db: &Database) -> Result<()> {
+    use crate::{accounts, audit, automations, blobs, databases, deployments, drafts};
+    use crate::{revisions, runs, scheduler, vault};
+    let w = db.begin_write()?;
+    w.open_table(META)?;
+    w.open_table(automations::AUTOMATIONS)?;
+    w.open_table(drafts::DRAFTS)?;
+    w.open_table(revisions::REVISIONS)?;
+    w.open_table(revisions::MANIFESTS)?;
+    w.open_table(blobs::BLOBS)?;
+    w.open_table(deployments::DEPLOYMENTS)?;
+    w.open_table(runs::RUNS)?;
+    w.open_table(runs::RUN_INDEX)?;
+    w.open_table(runs::ACTIVE_RUNS)?;
+    w.open_table(databases::RECORDS)?;
+    w.open_table(databases::DB_META)?;
+    w.open_table(vault::SECRETS)?;
+    w.open_table(accounts::USERS)?;
+    w.open_table(accounts::SESSIONS)?;
+    w.open_table(accounts::API_TOKENS)?;
+    w.open_table(audit::AUDIT)?;
+    w.open_table(scheduler::LAST_FIRED)?;
+    w.commit()?;
+    Ok(())
+}
+
 pub(crate) fn to_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>> {
     Ok(serde_json::to_vec(v)?)
 }
@@ -171,18 +200,14 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
     Ok(serde_json::from_slice(b)?)
 }
 
-/// Reads one JSON value from a `&str -> &[u8]` table; a missing table reads as empty.
+/// Reads one JSON value from a `&str -> &[u8]` table.
 pub(crate) fn read_json<T: DeserializeOwned>(
     engine: &Engine,
     table: TableDefinition<&str, &[u8]>,
     key: &str,
 ) -> Result<Option<T>> {
     let read = engine.db().begin_read()?;
-    let t = match read.open_table(table) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
+    let t = read.open_table(table)?;
     match t.get(key)? {
         Some(v) => Ok(Some(from_bytes(v.value())?)),
         None => Ok(None),
@@ -195,11 +220,7 @@ pub(crate) fn read_all_json<T: DeserializeOwned>(
     table: TableDefinition<&str, &[u8]>,
 ) -> Result<Vec<T>> {
     let read = engine.db().begin_read()?;
-    let t = match read.open_table(table) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-        Err(e) => return Err(e.into()),
-    };
+    let t = read.open_table(table)?;
     let mut out = vec![];
     for row in t.iter()? {
         let (_, v) = row?;

@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 type SecretKey = (&'static str, &'static str, &'static str);
 
 /// (automation, mode, NAME) -> [`Sealed`] as JSON.
-const SECRETS: TableDefinition<SecretKey, &[u8]> = TableDefinition::new("secrets");
+pub(crate) const SECRETS: TableDefinition<SecretKey, &[u8]> = TableDefinition::new("secrets");
 
 /// The largest secret value, in bytes.
 pub const MAX_SECRET_BYTES: usize = 64 * 1024;
@@ -268,11 +268,7 @@ impl Engine {
 
     fn sealed_secrets(&self, automation: &str, mode: Mode) -> Result<Vec<(String, Sealed)>> {
         let r = self.db().begin_read()?;
-        let t = match r.open_table(SECRETS) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        };
+        let t = r.open_table(SECRETS)?;
         let m = mode.as_str();
         let end = after_all_of(m);
         let mut out = Vec::new();
