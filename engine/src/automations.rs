@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// slug -> [`Automation`] as JSON.
 pub(crate) const AUTOMATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("automations");
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Automation {
     pub slug: String,
     pub name: String,

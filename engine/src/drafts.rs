@@ -22,7 +22,7 @@ pub struct Draft {
     pub updated_by: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct SaveOutcome {
     pub version: u64,
     /// Validation problems of the saved document: reported, never a reason to refuse the save.

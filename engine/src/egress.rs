@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 pub const DEFAULT_DENY: [&str; 3] = ["169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128"];
 
 /// What admins set in Settings → Network (stored), beside the defaults and the environment.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct NetworkSettings {
     #[serde(default)]
     pub deny: Vec<String>,

@@ -16,12 +16,14 @@ use crate::problem::join_key;
 pub const SUMMARY_MAX_CHARS: usize = 200;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocumentDiff {
     pub composers: Vec<ComposerChange>,
     pub connections: Vec<ItemChange>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum ComposerChange {
     /// `steps`: names of its steps, so a preview can mark them all.
@@ -58,6 +60,7 @@ impl ComposerChange {
 
 /// A step or connection added, removed, or changed in `fields` (`kind`, `config.<key>`, `position`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum ItemChange {
     Added { name: String },
@@ -85,6 +88,7 @@ impl ItemChange {
 
 /// How a step is marked on a canvas preview.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Mark {
     Added,

@@ -15,6 +15,7 @@ pub const TRIGGER: &str = "trigger";
 
 /// The draft, a revision, a deployment and an export: all composers and connections of an automation.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Document {
     pub format: u32,
     #[serde(default)]
@@ -25,6 +26,7 @@ pub struct Document {
 
 /// A workflow: one trigger, steps, and links between them.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Composer {
     pub slug: String,
     pub name: String,
@@ -40,6 +42,7 @@ pub struct Composer {
 
 /// What starts a run of a composer.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Trigger {
     Manual {
@@ -88,6 +91,7 @@ impl Trigger {
 
 /// A node of a composer.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Step {
     pub name: String,
     /// Kept as text so that an unknown kind is a validation problem with a location,
@@ -122,6 +126,7 @@ impl Step {
 
 /// Canvas coordinates of a node.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Position {
     pub x: f64,
     pub y: f64,
@@ -129,6 +134,7 @@ pub struct Position {
 
 /// A directed edge `from` → `to`; `from` may be [`TRIGGER`]. Branch steps' links carry a `port`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Link {
     pub from: String,
     pub to: String,
@@ -162,6 +168,7 @@ impl fmt::Display for Link {
 
 /// A configured instance of a connector kind (v1: `http`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Connection {
     pub name: String,
     pub kind: String,
@@ -171,6 +178,7 @@ pub struct Connection {
 
 /// The step kinds of PRODUCT.md §4.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum StepKind {
     Http,

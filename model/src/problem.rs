@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Errors block a deploy (a draft with errors is still saved); warnings are only shown.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -13,6 +14,7 @@ pub enum Severity {
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// JSON path into the document, e.g. `composers[0].steps[2].name`.
     pub path: String,

@@ -4,32 +4,73 @@
 //! `respond` step the caller waits for it (up to 30 s, then 504 with the run id); without one
 //! the caller gets 202 with the run id once the run is durably queued.
 
-use crate::error::{ApiError, ApiResult};
-use crate::rest::{blocking, body_bytes};
+use crate::error::{ApiError, ApiResult, ErrorDetail};
+use crate::rest::params::HookPath;
+use crate::rest::{RunAccepted, blocking, body_bytes};
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use engine::Engine;
 use model::Mode;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use utoipa::ToSchema;
 
 const RESPOND_WAIT: Duration = Duration::from_secs(30);
 
+/// Webhook: runs the test draft (no user role; optional bearer secret).
+#[utoipa::path(method(get, post, put, patch, delete), path = "/hooks/test/{automation}/{composer}", operation_id = "testHook", tag = "webhooks",
+    security((), ("webhookSecret" = [])),
+    params(HookPath, ("Authorization" = Option<String>, Header, description = "`Bearer <secret value>` when the trigger has `auth_secret` (the secret of the run's mode).")),
+    request_body(content = Object, description = "Optional JSON; the run's input is `{method, path, headers, query, body}`."),
+    responses(
+        (status = 200, description = "The composer has a `respond` step: its status, headers and body (any status it sets)."),
+        (status = 202, description = "No `respond` step: the run is durably queued.", body = RunAccepted),
+        (status = 400, response = crate::rest::docs::BadRequest),
+        (status = 401, description = "`unauthorized`: the trigger has `auth_secret` and the bearer token is missing or wrong.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: unknown automation or composer, or (live) nothing deployed.", body = crate::error::ErrorBody),
+        (status = 413, response = crate::rest::docs::TooLarge),
+        (status = 422, description = "`invalid`: a method other than the trigger's, or a composer whose trigger is not a webhook.", body = crate::error::ErrorBody),
+        (status = 500, description = "`run_failed`: the run ended before its respond step.", body = RunError),
+        (status = 504, description = "`timeout`: no answer within 30 s; the run goes on.", body = RunError),
+    ))]
 pub async fn test_hook(
     State(engine): State<Engine>,
-    Path((automation, composer)): Path<(String, String)>,
+    Path(HookPath {
+        automation,
+        composer,
+    }): Path<HookPath>,
     Query(query): Query<BTreeMap<String, String>>,
     req: Request,
 ) -> ApiResult<Response> {
     hook(engine, Mode::Test, automation, composer, query, req).await
 }
 
+/// Webhook: runs the latest live deployment (no user role; optional bearer secret).
+#[utoipa::path(method(get, post, put, patch, delete), path = "/hooks/{automation}/{composer}", operation_id = "liveHook", tag = "webhooks",
+    security((), ("webhookSecret" = [])),
+    params(HookPath, ("Authorization" = Option<String>, Header, description = "`Bearer <secret value>` when the trigger has `auth_secret` (the secret of the run's mode).")),
+    request_body(content = Object, description = "Optional JSON; the run's input is `{method, path, headers, query, body}`."),
+    responses(
+        (status = 200, description = "The composer has a `respond` step: its status, headers and body (any status it sets)."),
+        (status = 202, description = "No `respond` step: the run is durably queued.", body = RunAccepted),
+        (status = 400, response = crate::rest::docs::BadRequest),
+        (status = 401, description = "`unauthorized`: the trigger has `auth_secret` and the bearer token is missing or wrong.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: unknown automation or composer, or (live) nothing deployed.", body = crate::error::ErrorBody),
+        (status = 413, response = crate::rest::docs::TooLarge),
+        (status = 422, description = "`invalid`: a method other than the trigger's, or a composer whose trigger is not a webhook.", body = crate::error::ErrorBody),
+        (status = 500, description = "`run_failed`: the run ended before its respond step.", body = RunError),
+        (status = 504, description = "`timeout`: no answer within 30 s; the run goes on.", body = RunError),
+    ))]
 pub async fn live_hook(
     State(engine): State<Engine>,
-    Path((automation, composer)): Path<(String, String)>,
+    Path(HookPath {
+        automation,
+        composer,
+    }): Path<HookPath>,
     Query(query): Query<BTreeMap<String, String>>,
     req: Request,
 ) -> ApiResult<Response> {
@@ -63,8 +104,14 @@ async fn hook(
         model::check_integers(&String::from_utf8_lossy(&bytes)).map_err(ApiError::bad_request)?;
         body
     };
-    let input =
-        json!({ "method": method, "path": path, "headers": headers, "query": query, "body": body });
+    let input = WebhookInput {
+        method: method.clone(),
+        path,
+        headers,
+        query,
+        body,
+    };
+    let input = serde_json::to_value(input).expect("a webhook input serialises");
     // On this task, not a blocking thread: the reads are short, and the durable queued state
     // (for a run without a respond step) is awaited, not blocked on.
     let (handle, responds) = engine
@@ -79,7 +126,8 @@ async fn hook(
         .await
         .map_err(ApiError::from)?;
     if !responds {
-        return Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": handle.id }))).into_response());
+        let accepted = RunAccepted { run_id: handle.id };
+        return Ok((StatusCode::ACCEPTED, Json(accepted)).into_response());
     }
     match tokio::time::timeout(RESPOND_WAIT, handle.responded).await {
         Ok(Ok(Ok(r))) => Ok(respond(r)),
@@ -92,17 +140,47 @@ async fn hook(
                 .await
                 .ok()
                 .and_then(|run| run.error);
-            Ok((
+            let message = error.unwrap_or_else(|| "the run ended without responding".into());
+            Ok(RunError::answer(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": { "code": "run_failed", "message": error.unwrap_or_else(|| "the run ended without responding".into()) }, "run_id": handle.id })),
-            )
-                .into_response())
+                "run_failed",
+                message,
+                handle.id,
+            ))
         }
-        Err(_) => Ok((
+        Err(_) => Ok(RunError::answer(
             StatusCode::GATEWAY_TIMEOUT,
-            Json(json!({ "error": { "code": "timeout", "message": "the run did not respond within 30 s; it goes on" }, "run_id": handle.id })),
-        )
-            .into_response()),
+            "timeout",
+            "the run did not respond within 30 s; it goes on".into(),
+            handle.id,
+        )),
+    }
+}
+
+/// What a webhook run gets as its input.
+#[derive(Serialize)]
+struct WebhookInput {
+    method: String,
+    path: String,
+    headers: Value,
+    query: BTreeMap<String, String>,
+    body: Value,
+}
+
+/// An error about a run that exists: the error, and the run to look at.
+#[derive(Serialize, ToSchema)]
+pub struct RunError {
+    error: ErrorDetail,
+    run_id: String,
+}
+
+impl RunError {
+    fn answer(status: StatusCode, code: &str, message: String, run_id: String) -> Response {
+        let error = ErrorDetail {
+            code: code.to_string(),
+            message,
+        };
+        (status, Json(RunError { error, run_id })).into_response()
     }
 }
 

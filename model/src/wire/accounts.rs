@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 /// Who may do what (PRODUCT.md §9): each role may do everything the one before it may.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -62,6 +63,7 @@ pub struct Forbidden {
 
 /// A user as the rest of the program sees it: never with the password hash.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub username: String,
     pub role: Role,
@@ -92,6 +94,7 @@ impl User {
 
 /// An API token as listed: never the token itself.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiTokenInfo {
     pub id: String,
     pub name: String,

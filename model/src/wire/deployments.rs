@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deployment {
     pub number: u64,
     /// The `deploy` revision holding the deployed document.
@@ -22,6 +23,7 @@ pub struct Deployment {
 
 /// What to copy along with the document.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeployRequest {
     #[serde(default)]
     pub secrets: Vec<String>,
@@ -33,6 +35,7 @@ pub struct DeployRequest {
 
 /// Everything the deploy dialog shows before confirming.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeployPreview {
     /// The draft as it would be deployed.
     pub document: Document,
@@ -50,6 +53,7 @@ pub struct DeployPreview {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SecretChoice {
     pub name: String,
     /// Live has a secret of this name: copying replaces its value.
@@ -57,6 +61,7 @@ pub struct SecretChoice {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatabaseChoice {
     pub name: String,
     pub count: u64,

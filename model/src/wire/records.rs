@@ -4,6 +4,7 @@ use serde_json::Value;
 
 /// A database of an automation in one mode, with its record count.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatabaseInfo {
     pub name: String,
     pub count: u64,
@@ -11,12 +12,14 @@ pub struct DatabaseInfo {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Record {
     pub key: String,
     pub value: Value,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordPage {
     pub items: Vec<Record>,
     /// The last key of this page when more follow; pass it back as `after`.
@@ -25,6 +28,7 @@ pub struct RecordPage {
 
 /// A secret as listed: its name and who set it, never its value.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SecretInfo {
     pub name: String,
     pub set_by: String,

@@ -1,9 +1,16 @@
 //! REST API v1 (PRODUCT.md §11): thin handlers over engine methods, one module per resource.
+//!
+//! Each module's `routes()` registers its handlers with `utoipa_axum::routes!`, which takes the
+//! path and the method from the handler's `#[utoipa::path]` description: a route cannot be added
+//! without being described, and the OpenAPI document (`GET /api/v1/openapi.json`, built by
+//! [`openapi`]) is generated from the same descriptions and from the wire types' schemas.
 
 mod audit;
 mod automations;
 mod databases;
 mod deployments;
+pub mod docs;
+pub mod params;
 mod runs;
 mod secrets;
 mod session;
@@ -17,13 +24,16 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use engine::Engine;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::sync::LazyLock;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The OpenAPI description of this API (served at `/api/v1/openapi.json`).
-pub const OPENAPI: &str = include_str!("openapi.json");
-
-pub fn router() -> Router<Engine> {
-    Router::new()
+/// Every REST module's routes, with their descriptions.
+fn described() -> OpenApiRouter<Engine> {
+    OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(session::routes())
         .merge(tokens::routes())
         .merge(users::routes())
@@ -34,23 +44,63 @@ pub fn router() -> Router<Engine> {
         .merge(deployments::routes())
         .merge(audit::routes())
         .merge(settings::routes())
-        .route(
-            "/openapi.json",
-            axum::routing::get(|| async {
-                (
-                    [(axum::http::header::CONTENT_TYPE, "application/json")],
-                    OPENAPI,
-                )
-            }),
-        )
+        .routes(routes!(openapi_json))
+}
+
+/// The OpenAPI document of this API, generated from the routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    docs::finish(described().into_openapi())
+}
+
+pub fn router() -> Router<Engine> {
+    let (router, _) = described().split_for_parts();
+    router
         // A catch-all route, not only a fallback: without it the server functions' route
         // `/api/{*fn_name}` would answer for unknown `/api/v1/...` paths.
         .route("/{*unknown}", axum::routing::any(unknown_endpoint))
         .fallback(unknown_endpoint)
 }
 
+static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
+    openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+});
+
+/// This OpenAPI document (anyone).
+#[utoipa::path(get, path = "/openapi.json", operation_id = "openapi", tag = "meta", security(()),
+    responses((status = 200, description = "OpenAPI 3.1, generated from the handlers.", content_type = "application/json", body = Object)))]
+async fn openapi_json() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI_JSON.as_str(),
+    )
+}
+
 async fn unknown_endpoint() -> ApiError {
     ApiError::not_found("no such API endpoint")
+}
+
+/// The standard list shape.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass back as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A run durably queued.
+#[derive(Serialize, ToSchema)]
+pub struct RunAccepted {
+    pub run_id: String,
+}
+
+/// A whole list as one page.
+pub fn page<T>(items: Vec<T>) -> axum::Json<Page<T>> {
+    axum::Json(Page {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// A JSON body: 413 over the body limit, 400 with serde's message when malformed.
@@ -98,9 +148,4 @@ where
         .await
         .map_err(|j| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", j.to_string()))?
         .map_err(ApiError::from)
-}
-
-/// The standard list shape.
-pub fn page<T: serde::Serialize>(items: Vec<T>) -> serde_json::Value {
-    serde_json::json!({ "items": items, "next_cursor": null })
 }

@@ -1,40 +1,46 @@
 //! Runs over REST: start one (`wait` for the finished record), read one, list a page, and
 //! follow one as Server-Sent Events (the canvas shows step states from these).
 
-use super::{JsonBody, blocking};
+use super::params::{AutomationPath, ComposerPath, RunPath};
+use super::{JsonBody, RunAccepted, blocking};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use engine::runs::{RunFilter, RunSource, RunStatus};
+use engine::runs::{Run, RunFilter, RunPage, RunSource, RunStatus};
 use engine::{Engine, Role};
 use model::Mode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::convert::Infallible;
 use std::time::Duration;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// How long `wait: true` waits before answering with the run as it is.
 const WAIT_LIMIT: Duration = Duration::from_secs(60);
 
-pub fn routes() -> Router<Engine> {
-    Router::new()
-        .route("/automations/{a}/composers/{c}/runs", post(start))
-        .route("/automations/{a}/runs", get(list))
-        .route("/runs/{id}", get(one))
-        .route("/runs/{id}/replay", post(replay))
-        .route("/runs/{id}/events", get(events))
+pub fn routes() -> OpenApiRouter<Engine> {
+    OpenApiRouter::new()
+        .routes(routes!(start))
+        .routes(routes!(list))
+        .routes(routes!(one))
+        .routes(routes!(replay))
+        .routes(routes!(events))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct StartRun {
+    /// `test` (the draft) unless `live` (the latest deployment).
     #[serde(default = "test_mode")]
     mode: Mode,
+    /// The trigger input; the trigger's sample when absent.
     input: Option<Value>,
+    /// Answer with the finished run (up to 60 s) instead of 202 once it is queued.
     #[serde(default)]
     wait: bool,
 }
@@ -43,10 +49,22 @@ fn test_mode() -> Mode {
     Mode::Test
 }
 
+/// Start a run of a composer (editor; admin for live).
+#[utoipa::path(operation_id = "startRun", post, path = "/automations/{a}/composers/{c}/runs", tag = "runs", params(ComposerPath),
+    request_body = StartRun, responses(
+    (status = 200, description = "`wait: true`: the run when it finished, or as it is after 60 s.", body = Run),
+    (status = 202, description = "Queued.", body = RunAccepted),
+    (status = 400, response = super::docs::BadRequest),
+    (status = 401, response = super::docs::Unauthenticated),
+    (status = 403, response = super::docs::Forbidden),
+    (status = 404, response = super::docs::NotFound),
+    (status = 413, response = super::docs::TooLarge),
+    (status = 422, response = super::docs::Invalid),
+))]
 async fn start(
     State(engine): State<Engine>,
     auth: Authed,
-    Path((a, c)): Path<(String, String)>,
+    Path(ComposerPath { a, c }): Path<ComposerPath>,
     JsonBody(body): JsonBody<StartRun>,
 ) -> ApiResult<Response> {
     let Authed(user) = auth;
@@ -56,7 +74,8 @@ async fn start(
     })
     .await?;
     if !body.wait {
-        return Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": handle.id }))).into_response());
+        let accepted = RunAccepted { run_id: handle.id };
+        return Ok((StatusCode::ACCEPTED, Json(accepted)).into_response());
     }
     let id = handle.id.clone();
     if let Ok(Ok(Err(e))) = tokio::time::timeout(WAIT_LIMIT, handle.finished).await {
@@ -64,55 +83,84 @@ async fn start(
         return Err(e.into());
     }
     let run = blocking(&engine, move |e| e.get_run(&id)).await?;
-    Ok(Json(json!(run)).into_response())
+    Ok(Json(run).into_response())
 }
 
-/// Replays a live run in Test; answers with the new run as queued.
+/// Replay a live run's trigger input in Test against the current draft (editor); answers with
+/// the new run as queued.
+#[utoipa::path(operation_id = "replayRun", post, path = "/runs/{id}/replay", tag = "runs", params(RunPath), responses(
+    (status = 201, body = Run),
+    (status = 401, response = super::docs::Unauthenticated),
+    (status = 403, response = super::docs::Forbidden),
+    (status = 404, response = super::docs::NotFound),
+    (status = 422, response = super::docs::Invalid),
+))]
 async fn replay(
     State(engine): State<Engine>,
     auth: Authed,
-    Path(id): Path<String>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+    Path(RunPath { id }): Path<RunPath>,
+) -> ApiResult<(StatusCode, Json<Run>)> {
     let Authed(user) = auth;
     let run = blocking(&engine, move |e| {
         let h = e.replay_in_test_as(&user, &id)?;
         e.get_run(&h.id)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(json!(run))))
+    Ok((StatusCode::CREATED, Json(run)))
 }
 
+/// One run with its steps (viewer).
+#[utoipa::path(operation_id = "getRun", get, path = "/runs/{id}", tag = "runs", params(RunPath), responses(
+    (status = 200, body = Run),
+    (status = 401, response = super::docs::Unauthenticated),
+    (status = 403, response = super::docs::Forbidden),
+    (status = 404, response = super::docs::NotFound),
+))]
 async fn one(
     State(engine): State<Engine>,
     auth: Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+    Path(RunPath { id }): Path<RunPath>,
+) -> ApiResult<Json<Run>> {
     auth.require(Role::Viewer)?;
-    let run = blocking(&engine, move |e| e.get_run(&id)).await?;
-    Ok(Json(json!(run)))
+    Ok(Json(blocking(&engine, move |e| e.get_run(&id)).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `test` unless given.
     mode: Option<Mode>,
+    /// Only this composer's runs.
     composer: Option<String>,
+    /// Only runs with this status.
+    #[param(value_type = Option<RunStatus>)]
     status: Option<String>,
+    /// At most this many (50 unless given).
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// A page of runs, newest first (viewer).
+#[utoipa::path(operation_id = "listRuns", get, path = "/automations/{a}/runs", tag = "runs", params(AutomationPath, ListQuery), responses(
+    (status = 200, body = RunPage),
+    (status = 400, response = super::docs::BadRequest),
+    (status = 401, response = super::docs::Unauthenticated),
+    (status = 403, response = super::docs::Forbidden),
+    (status = 404, response = super::docs::NotFound),
+))]
 async fn list(
     State(engine): State<Engine>,
     auth: Authed,
-    Path(a): Path<String>,
+    Path(AutomationPath { a }): Path<AutomationPath>,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RunPage>> {
     auth.require(Role::Viewer)?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
-            serde_json::from_value::<RunStatus>(json!(s))
-                .map_err(|_| ApiError::bad_request(format!("unknown status `{s}`")))?,
+            RunStatus::parse(s)
+                .ok_or_else(|| ApiError::bad_request(format!("unknown status `{s}`")))?,
         ),
     };
     let filter = RunFilter {
@@ -127,7 +175,7 @@ async fn list(
         e.list_runs(&a, mode, &filter)
     })
     .await?;
-    Ok(Json(json!(page)))
+    Ok(Json(page))
 }
 
 /// The next change of run `id` the channel carries. The channel is bounded: a receiver that fell
@@ -156,11 +204,18 @@ where
     }
 }
 
-/// The run now, then every change, until it finishes.
+/// Follow a run as Server-Sent Events: the run now, then every change, until it finishes
+/// (viewer).
+#[utoipa::path(operation_id = "followRun", get, path = "/runs/{id}/events", tag = "runs", params(RunPath), responses(
+    (status = 200, description = "`text/event-stream`; each event's data is the run as JSON.", content_type = "text/event-stream", body = Run),
+    (status = 401, response = super::docs::Unauthenticated),
+    (status = 403, response = super::docs::Forbidden),
+    (status = 404, response = super::docs::NotFound),
+))]
 async fn events(
     State(engine): State<Engine>,
     auth: Authed,
-    Path(id): Path<String>,
+    Path(RunPath { id }): Path<RunPath>,
 ) -> ApiResult<Response> {
     auth.require(Role::Viewer)?;
     // Subscribe before reading, so no change between the two is missed.
@@ -203,6 +258,7 @@ async fn events(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use std::sync::Arc;
 
     fn run(id: &str, status: &str) -> engine::runs::Run {
