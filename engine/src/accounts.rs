@@ -4,7 +4,7 @@
 
 use crate::audit::{AuditAction, audit_in};
 use crate::error::{Error, Result};
-use crate::store::{Engine, META, read_all_json, read_json, to_bytes};
+use crate::store::{Engine, Json, META, Stored, encoded};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
@@ -14,12 +14,13 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefiniti
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// username -> [`StoredUser`] as JSON.
-pub(crate) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
-/// sha256(session token) -> [`Session`] as JSON.
-pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
-/// sha256(api token) -> [`ApiTokenInfo`] as JSON.
-pub(crate) const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_tokens");
+/// username -> [`StoredUser`].
+pub(crate) const USERS: TableDefinition<&str, Json<StoredUser>> = TableDefinition::new("users");
+/// sha256(session token) -> [`Session`].
+pub(crate) const SESSIONS: TableDefinition<&str, Json<Session>> = TableDefinition::new("sessions");
+/// sha256(api token) -> [`ApiTokenInfo`].
+pub(crate) const API_TOKENS: TableDefinition<&str, Json<ApiTokenInfo>> =
+    TableDefinition::new("api_tokens");
 const SETUP_TOKEN_KEY: &str = "setup.token_sha256";
 
 const SESSION_IDLE: i64 = 12 * 3600;
@@ -33,17 +34,34 @@ const MIN_PASSWORD: usize = 8;
 pub use model::wire::{ApiTokenInfo, Role, User};
 
 #[derive(Serialize, Deserialize)]
-struct StoredUser {
+pub(crate) struct StoredUser {
     #[serde(flatten)]
     user: User,
     password_hash: String,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Session {
+/// Without the hash.
+impl std::fmt::Debug for StoredUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredUser")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stored for StoredUser {
+    const NAME: &'static str = "StoredUser";
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Session {
     username: String,
     created_at: DateTime<Utc>,
     last_seen: DateTime<Utc>,
+}
+
+impl Stored for Session {
+    const NAME: &'static str = "Session";
 }
 
 /// A freshly created API token: `token` is shown once and never stored.
@@ -130,26 +148,23 @@ fn check_new_user(username: &str, password: &str) -> Result<()> {
 /// The user named `username`, ignoring case (users created before names were case-insensitive
 /// keep their stored spelling, and are found by it first).
 fn find_user(engine: &Engine, username: &str) -> Result<Option<StoredUser>> {
-    if let Some(found) = read_json::<StoredUser>(engine, USERS, username)? {
+    if let Some(found) = engine.row(USERS, username)? {
         return Ok(Some(found));
     }
     let lower = username.to_ascii_lowercase();
     if lower == username {
         return Ok(None);
     }
-    read_json::<StoredUser>(engine, USERS, &lower)
+    engine.row(USERS, lower.as_str())
 }
 
 impl Engine {
     pub fn user_count(&self) -> Result<usize> {
-        Ok(read_all_json::<StoredUser>(self, USERS)?.len())
+        Ok(self.rows(USERS)?.len())
     }
 
     pub fn list_users(&self) -> Result<Vec<User>> {
-        Ok(read_all_json::<StoredUser>(self, USERS)?
-            .into_iter()
-            .map(|s| s.user)
-            .collect())
+        Ok(self.rows(USERS)?.into_iter().map(|s| s.user).collect())
     }
 
     pub fn get_user(&self, username: &str) -> Result<User> {
@@ -171,7 +186,8 @@ impl Engine {
         // Usernames are case-insensitive (`Viewer` is `viewer`), stored lowercase.
         let lower = username.to_ascii_lowercase();
         let username = lower.as_str();
-        let taken = read_all_json::<StoredUser>(self, USERS)?
+        let taken = self
+            .rows(USERS)?
             .iter()
             .any(|s| s.user.username.eq_ignore_ascii_case(username));
         if taken {
@@ -195,7 +211,7 @@ impl Engine {
                     "user `{username}` already exists"
                 )));
             }
-            t.insert(username, to_bytes(&stored)?.as_slice())?;
+            t.insert(username, &stored)?;
         }
         audit_in(
             &w,
@@ -226,8 +242,7 @@ impl Engine {
         stored.user.role = role;
         let username = stored.user.username.clone();
         let w = self.db().begin_write()?;
-        w.open_table(USERS)?
-            .insert(username.as_str(), to_bytes(&stored)?.as_slice())?;
+        w.open_table(USERS)?.insert(username.as_str(), &stored)?;
         audit_in(
             &w,
             self.now(),
@@ -270,17 +285,12 @@ impl Engine {
         let w = self.db().begin_write()?;
         {
             w.open_table(USERS)?.remove(username)?;
-            // A deleted user's sessions and tokens must stop working at once.
-            for table in [SESSIONS, API_TOKENS] {
-                let mut t = w.open_table(table)?;
-                t.retain(|_, v| {
-                    serde_json::from_slice::<serde_json::Value>(v)
-                        .ok()
-                        .and_then(|j| j.get("username").and_then(|u| u.as_str().map(String::from)))
-                        .as_deref()
-                        != Some(username)
-                })?;
-            }
+            // A deleted user's sessions and tokens must stop working at once. Read encoded, so
+            // a row that does not decode is kept rather than failing the deletion.
+            w.open_table(encoded(&SESSIONS))?
+                .retain(|_, v| v.decode().map_or(true, |s| s.username != username))?;
+            w.open_table(encoded(&API_TOKENS))?
+                .retain(|_, v| v.decode().map_or(true, |t| t.username != username))?;
         }
         audit_in(
             &w,
@@ -360,7 +370,7 @@ impl Engine {
         };
         let w = self.db().begin_write()?;
         w.open_table(SESSIONS)?
-            .insert(sha256_hex(&token).as_str(), to_bytes(&s)?.as_slice())?;
+            .insert(sha256_hex(&token).as_str(), &s)?;
         w.commit()?;
         Ok(token)
     }
@@ -368,7 +378,7 @@ impl Engine {
     /// The user of a live session; expired sessions are removed and read as none.
     pub fn session_user(&self, token: &str) -> Result<Option<User>> {
         let key = sha256_hex(token);
-        let Some(mut s) = read_json::<Session>(self, SESSIONS, &key)? else {
+        let Some(mut s) = self.row(SESSIONS, key.as_str())? else {
             return Ok(None);
         };
         let now = self.now();
@@ -378,15 +388,14 @@ impl Engine {
             self.delete_session(token)?;
             return Ok(None);
         }
-        let user = match read_json::<StoredUser>(self, USERS, &s.username)? {
+        let user = match self.row(USERS, s.username.as_str())? {
             Some(u) => u.user,
             None => return Ok(None),
         };
         if now - s.last_seen > Duration::seconds(SESSION_TOUCH_EVERY) {
             s.last_seen = now;
             let w = self.db().begin_write()?;
-            w.open_table(SESSIONS)?
-                .insert(key.as_str(), to_bytes(&s)?.as_slice())?;
+            w.open_table(SESSIONS)?.insert(key.as_str(), &s)?;
             w.commit()?;
         }
         Ok(Some(user))
@@ -428,13 +437,13 @@ impl Engine {
         };
         let w = self.db().begin_write()?;
         w.open_table(API_TOKENS)?
-            .insert(sha256_hex(&token).as_str(), to_bytes(&info)?.as_slice())?;
+            .insert(sha256_hex(&token).as_str(), &info)?;
         w.commit()?;
         Ok(NewToken { info, token })
     }
 
     pub fn list_api_tokens(&self, username: &str) -> Result<Vec<ApiTokenInfo>> {
-        let mut all: Vec<ApiTokenInfo> = read_all_json(self, API_TOKENS)?;
+        let mut all = self.rows(API_TOKENS)?;
         all.retain(|t| t.username == username);
         all.sort_by_key(|t| t.created_at);
         Ok(all)
@@ -443,12 +452,11 @@ impl Engine {
     pub(crate) fn revoke_api_token(&self, username: &str, id: &str) -> Result<()> {
         let w = self.db().begin_write()?;
         let removed = {
-            let mut t = w.open_table(API_TOKENS)?;
+            let mut t = w.open_table(encoded(&API_TOKENS))?;
             let before = t.len()?;
             t.retain(|_, v| {
-                serde_json::from_slice::<ApiTokenInfo>(v)
-                    .map(|i| !(i.id == id && i.username == username))
-                    .unwrap_or(true)
+                v.decode()
+                    .map_or(true, |i| !(i.id == id && i.username == username))
             })?;
             before != t.len()?
         };
@@ -461,10 +469,10 @@ impl Engine {
     }
 
     pub fn token_user(&self, token: &str) -> Result<Option<User>> {
-        let Some(info) = read_json::<ApiTokenInfo>(self, API_TOKENS, &sha256_hex(token))? else {
+        let Some(info) = self.row(API_TOKENS, sha256_hex(token).as_str())? else {
             return Ok(None);
         };
-        Ok(read_json::<StoredUser>(self, USERS, &info.username)?.map(|s| s.user))
+        Ok(self.row(USERS, info.username.as_str())?.map(|s| s.user))
     }
 
     /// With no users yet: makes a new one-time setup token (replacing any earlier one) and
@@ -525,7 +533,7 @@ mod tests {
             e.verify_login("nobody", "whatever1", "1.2.3.4"),
             Err(Error::BadCredentials)
         ));
-        let stored: StoredUser = read_json(&e, USERS, "ann").unwrap().unwrap();
+        let stored = e.row(USERS, "ann").unwrap().unwrap();
         assert!(stored.password_hash.starts_with("$argon2id$"));
         assert!(!stored.password_hash.contains("correct horse"));
     }
@@ -591,11 +599,7 @@ mod tests {
         let new = e.create_api_token("ann", "ci").unwrap();
         assert!(new.token.starts_with("slw_"));
         assert_eq!(e.token_user(&new.token).unwrap().unwrap().username, "ann");
-        assert!(
-            read_json::<ApiTokenInfo>(&e, API_TOKENS, &new.token)
-                .unwrap()
-                .is_none()
-        );
+        assert!(e.row(API_TOKENS, new.token.as_str()).unwrap().is_none());
         e.revoke_api_token("ann", &new.info.id).unwrap();
         assert!(e.token_user(&new.token).unwrap().is_none());
     }

@@ -4,12 +4,12 @@
 //! together. Entries are keyed by UUIDv7 (time-ordered) and never hold a secret value.
 
 use crate::error::Result;
-use crate::store::{Engine, from_bytes, to_bytes};
+use crate::store::{Decode, Engine, Json};
 use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, TableDefinition, WriteTransaction};
 
-/// UUIDv7 id -> [`AuditEntry`] as JSON.
-pub(crate) const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
+/// UUIDv7 id -> [`AuditEntry`].
+pub(crate) const AUDIT: TableDefinition<&str, Json<AuditEntry>> = TableDefinition::new("audit");
 
 /// The most entries one page of [`Engine::list_audit`] holds.
 pub const MAX_AUDIT_PAGE: usize = 500;
@@ -33,8 +33,7 @@ pub(crate) fn audit_in(
         automation: automation.map(str::to_string),
         detail: detail.into(),
     };
-    w.open_table(AUDIT)?
-        .insert(entry.id.as_str(), to_bytes(&entry)?.as_slice())?;
+    w.open_table(AUDIT)?.insert(entry.id.as_str(), &entry)?;
     Ok(())
 }
 
@@ -69,7 +68,7 @@ impl Engine {
                 next_cursor = items.last().map(|e: &AuditEntry| e.id.clone());
                 break;
             }
-            items.push(from_bytes(row?.1.value())?);
+            items.push(row?.1.decode()?);
         }
         Ok(AuditPage { items, next_cursor })
     }

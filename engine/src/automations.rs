@@ -3,13 +3,14 @@
 use crate::drafts::{DRAFTS, Draft};
 use crate::error::{Error, Result};
 use crate::revisions::{Checkpoint, checkpoint};
-use crate::store::{Engine, read_all_json, read_json, to_bytes};
+use crate::store::{Engine, Json, Stored};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-/// slug -> [`Automation`] as JSON.
-pub(crate) const AUTOMATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("automations");
+/// slug -> [`Automation`].
+pub(crate) const AUTOMATIONS: TableDefinition<&str, Json<Automation>> =
+    TableDefinition::new("automations");
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Automation {
@@ -19,15 +20,19 @@ pub struct Automation {
     pub created_by: String,
 }
 
+impl Stored for Automation {
+    const NAME: &'static str = "Automation";
+}
+
 impl Engine {
     pub fn list_automations(&self) -> Result<Vec<Automation>> {
-        let mut all: Vec<Automation> = read_all_json(self, AUTOMATIONS)?;
+        let mut all = self.rows(AUTOMATIONS)?;
         all.sort_by_key(|a| a.name.to_lowercase());
         Ok(all)
     }
 
     pub fn get_automation(&self, slug: &str) -> Result<Automation> {
-        read_json(self, AUTOMATIONS, slug)?
+        self.row(AUTOMATIONS, slug)?
             .ok_or_else(|| Error::NotFound(format!("automation `{slug}` does not exist")))
     }
 
@@ -87,9 +92,8 @@ impl Engine {
                     "an automation with the slug `{slug}` already exists"
                 )));
             }
-            t.insert(slug, to_bytes(&automation)?.as_slice())?;
-            w.open_table(DRAFTS)?
-                .insert(slug, to_bytes(&draft)?.as_slice())?;
+            t.insert(slug, &automation)?;
+            w.open_table(DRAFTS)?.insert(slug, &draft)?;
         }
         checkpoint(
             &w,
@@ -124,8 +128,7 @@ impl Engine {
         let mut a = self.get_automation(slug)?;
         a.name = name.to_string();
         let w = self.db().begin_write()?;
-        w.open_table(AUTOMATIONS)?
-            .insert(slug, to_bytes(&a)?.as_slice())?;
+        w.open_table(AUTOMATIONS)?.insert(slug, &a)?;
         w.commit()?;
         Ok(a)
     }

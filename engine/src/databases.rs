@@ -11,7 +11,7 @@
 
 use crate::automations::AUTOMATIONS;
 use crate::error::{Error, Result};
-use crate::store::{Engine, from_bytes, to_bytes};
+use crate::store::{Decode, Encoded, Engine, Json, JsonEncoded, Stored, encoded};
 use chrono::{DateTime, Utc};
 use model::Mode;
 use model::names::{NameKind, is_valid_database_name};
@@ -27,10 +27,12 @@ use std::ops::Bound;
 type RecordKey = (&'static str, &'static str, &'static str, &'static str);
 type MetaKey = (&'static str, &'static str, &'static str);
 
-/// (automation, mode, database, key) -> the value as JSON.
-pub(crate) const RECORDS: TableDefinition<RecordKey, &[u8]> = TableDefinition::new("db_records");
-/// (automation, mode, database) -> [`DbMeta`] as JSON.
-pub(crate) const DB_META: TableDefinition<MetaKey, &[u8]> = TableDefinition::new("db_meta");
+/// (automation, mode, database, key) -> the value. Written [`encoded`]: values are encoded
+/// once, when their size is checked ([`value_bytes`]), and copied without decoding.
+pub(crate) const RECORDS: TableDefinition<RecordKey, Json<Value>> =
+    TableDefinition::new("db_records");
+/// (automation, mode, database) -> [`DbMeta`].
+pub(crate) const DB_META: TableDefinition<MetaKey, Json<DbMeta>> = TableDefinition::new("db_meta");
 
 pub const MAX_KEY_BYTES: usize = 1024;
 pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
@@ -41,9 +43,13 @@ pub use model::wire::{DatabaseInfo, Record, RecordPage};
 
 /// Kept beside the records so listing databases with their counts reads one row each.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-struct DbMeta {
+pub(crate) struct DbMeta {
     created_at: DateTime<Utc>,
     count: u64,
+}
+
+impl Stored for DbMeta {
+    const NAME: &'static str = "DbMeta";
 }
 
 fn check_name(database: &str) -> Result<()> {
@@ -66,8 +72,8 @@ fn check_key(key: &str) -> Result<()> {
     Ok(())
 }
 
-fn value_bytes(value: &Value) -> Result<Vec<u8>> {
-    let bytes = to_bytes(value)?;
+fn value_bytes(value: &Value) -> Result<Encoded<'static, Value>> {
+    let bytes = Encoded::new(value)?;
     if bytes.len() > MAX_VALUE_BYTES {
         return Err(Error::Invalid(format!(
             "the value is {} bytes; the limit is 1 MiB",
@@ -88,35 +94,31 @@ fn after_all_of(s: &str) -> String {
 }
 
 fn read_meta(
-    meta: &impl ReadableTable<MetaKey, &'static [u8]>,
+    meta: &impl ReadableTable<MetaKey, Json<DbMeta>>,
     automation: &str,
     mode: Mode,
     database: &str,
 ) -> Result<Option<DbMeta>> {
-    match meta.get((automation, mode.as_str(), database))? {
-        Some(v) => Ok(Some(from_bytes(v.value())?)),
-        None => Ok(None),
-    }
+    meta.get((automation, mode.as_str(), database))?
+        .map(|v| v.decode())
+        .transpose()
 }
 
 fn write_meta(
-    meta: &mut Table<MetaKey, &'static [u8]>,
+    meta: &mut Table<MetaKey, Json<DbMeta>>,
     automation: &str,
     mode: Mode,
     database: &str,
     m: &DbMeta,
 ) -> Result<()> {
-    meta.insert(
-        (automation, mode.as_str(), database),
-        to_bytes(m)?.as_slice(),
-    )?;
+    meta.insert((automation, mode.as_str(), database), m)?;
     Ok(())
 }
 
 /// The database's metadata, creating it (for an existing automation) when missing.
 fn ensure(
     w: &WriteTransaction,
-    meta: &Table<MetaKey, &'static [u8]>,
+    meta: &Table<MetaKey, Json<DbMeta>>,
     automation: &str,
     mode: Mode,
     database: &str,
@@ -138,32 +140,32 @@ fn ensure(
 
 /// Writes one record; true when the key was new.
 fn insert_record(
-    records: &mut Table<RecordKey, &'static [u8]>,
+    records: &mut Table<RecordKey, JsonEncoded<Value>>,
     automation: &str,
     mode: Mode,
     database: &str,
     key: &str,
-    bytes: &[u8],
+    bytes: &Encoded<Value>,
 ) -> Result<bool> {
     let old = records.insert((automation, mode.as_str(), database, key), bytes)?;
     Ok(old.is_none())
 }
 
 fn get_from(
-    records: &impl ReadableTable<RecordKey, &'static [u8]>,
+    records: &impl ReadableTable<RecordKey, Json<Value>>,
     automation: &str,
     mode: Mode,
     database: &str,
     key: &str,
 ) -> Result<Option<Value>> {
-    match records.get((automation, mode.as_str(), database, key))? {
-        Some(v) => Ok(Some(from_bytes(v.value())?)),
-        None => Ok(None),
-    }
+    records
+        .get((automation, mode.as_str(), database, key))?
+        .map(|v| v.decode())
+        .transpose()
 }
 
 fn list_from(
-    records: &impl ReadableTable<RecordKey, &'static [u8]>,
+    records: &impl ReadableTable<RecordKey, Json<Value>>,
     automation: &str,
     mode: Mode,
     database: &str,
@@ -195,7 +197,7 @@ fn list_from(
         }
         page.items.push(Record {
             key: key.to_string(),
-            value: from_bytes(v.value())?,
+            value: v.decode()?,
         });
     }
     Ok(page)
@@ -245,7 +247,7 @@ pub(crate) fn put_in(
     let mut meta = w.open_table(DB_META)?;
     let mut m = ensure(w, &meta, automation, mode, database, now)?;
     let added = insert_record(
-        &mut w.open_table(RECORDS)?,
+        &mut w.open_table(encoded(&RECORDS))?,
         automation,
         mode,
         database,
@@ -267,7 +269,7 @@ pub(crate) enum DbWrite {
         mode: Mode,
         database: String,
         key: String,
-        bytes: Vec<u8>,
+        bytes: Encoded<'static, Value>,
         now: DateTime<Utc>,
     },
     Delete {
@@ -325,7 +327,7 @@ pub(crate) fn apply_step_writes<'a>(
     writes: impl IntoIterator<Item = &'a DbWrite>,
 ) -> Result<Vec<Result<bool>>> {
     let mut meta = w.open_table(DB_META)?;
-    let mut records = w.open_table(RECORDS)?;
+    let mut records = w.open_table(encoded(&RECORDS))?;
     // (automation, mode, database) -> its metadata as it is now, and whether it changed.
     let mut metas: HashMap<(String, Mode, String), (DbMeta, bool)> = HashMap::new();
     let mut results = Vec::new();
@@ -414,7 +416,7 @@ pub(crate) fn delete_in(
     let mut m =
         read_meta(&meta, automation, mode, database)?.ok_or_else(|| missing(database, mode))?;
     let removed = w
-        .open_table(RECORDS)?
+        .open_table(encoded(&RECORDS))?
         .remove((automation, mode.as_str(), database, key))?
         .is_some();
     if removed {
@@ -458,12 +460,13 @@ pub(crate) fn count_in(
 
 /// Removes every database of `automation`, both modes, for when the automation is deleted.
 pub(crate) fn delete_all(w: &WriteTransaction, automation: &str) -> Result<()> {
+    // Encoded: the rows go without being decoded.
     let end = after_all_of(automation);
-    w.open_table(RECORDS)?.retain_in(
+    w.open_table(encoded(&RECORDS))?.retain_in(
         (automation, "", "", "")..(end.as_str(), "", "", ""),
         |_, _| false,
     )?;
-    w.open_table(DB_META)?
+    w.open_table(encoded(&DB_META))?
         .retain_in((automation, "", "")..(end.as_str(), "", ""), |_, _| false)?;
     Ok(())
 }
@@ -485,16 +488,14 @@ fn copy_partition_in(
     now: DateTime<Utc>,
 ) -> Result<Option<u64>> {
     let mut meta = w.open_table(DB_META)?;
-    let Some(source) = meta
-        .get((automation, from, database))?
-        .map(|v| v.value().to_vec())
-    else {
+    let found = meta.get((automation, from, database))?;
+    let Some(mut m) = found.map(|v| v.decode()).transpose()? else {
         return Ok(None);
     };
-    let mut m: DbMeta = from_bytes(&source)?;
     m.created_at = now;
     let end = after_all_of(database);
-    let mut records = w.open_table(RECORDS)?;
+    // Encoded: records are copied as they are stored, without decoding them.
+    let mut records = w.open_table(encoded(&RECORDS))?;
     records.retain_in(
         (automation, to, database, "")..(automation, to, end.as_str(), ""),
         |_, _| false,
@@ -504,13 +505,13 @@ fn copy_partition_in(
         records.range((automation, from, database, "")..(automation, from, end.as_str(), ""))?
     {
         let (k, v) = row?;
-        rows.push((k.value().3.to_string(), v.value().to_vec()));
+        rows.push((k.value().3.to_string(), v.value().into_owned()));
     }
     for (key, bytes) in &rows {
-        records.insert((automation, to, database, key.as_str()), bytes.as_slice())?;
+        records.insert((automation, to, database, key.as_str()), bytes)?;
     }
     m.count = rows.len() as u64;
-    meta.insert((automation, to, database), to_bytes(&m)?.as_slice())?;
+    meta.insert((automation, to, database), &m)?;
     Ok(Some(m.count))
 }
 
@@ -671,7 +672,7 @@ impl Engine {
                 return Err(missing(name, mode));
             }
             let end = after_all_of(name);
-            w.open_table(RECORDS)?.retain_in(
+            w.open_table(encoded(&RECORDS))?.retain_in(
                 (automation, m, name, "")..(automation, m, end.as_str(), ""),
                 |_, _| false,
             )?;
@@ -690,7 +691,7 @@ impl Engine {
         let mut out = vec![];
         for row in meta.range((automation, m, "")..(automation, end.as_str(), ""))? {
             let (k, v) = row?;
-            let info: DbMeta = from_bytes(v.value())?;
+            let info = v.decode()?;
             out.push(DatabaseInfo {
                 name: k.value().2.to_string(),
                 count: info.count,
@@ -777,7 +778,7 @@ impl Engine {
             let (k, v) = row?;
             let record = Record {
                 key: k.value().3.to_string(),
-                value: from_bytes(v.value())?,
+                value: v.decode()?,
             };
             out.push_str(&serde_json::to_string(&record)?);
             out.push('\n');
@@ -810,7 +811,7 @@ impl Engine {
         {
             let mut meta = w.open_table(DB_META)?;
             let mut m = ensure(&w, &meta, automation, mode, database, self.now())?;
-            let mut records = w.open_table(RECORDS)?;
+            let mut records = w.open_table(encoded(&RECORDS))?;
             for (key, bytes) in &rows {
                 m.count += u64::from(insert_record(
                     &mut records,

@@ -8,7 +8,7 @@ use crate::databases;
 use crate::drafts::{DRAFTS, Draft};
 use crate::error::{Error, Result};
 use crate::revisions::{Checkpoint, RevisionKind, checkpoint, restore_in};
-use crate::store::{Engine, from_bytes, to_bytes};
+use crate::store::{Decode, Engine, Json};
 use crate::vault;
 use chrono::{DateTime, Utc};
 use model::{Document, Mode, Problem};
@@ -16,8 +16,8 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-/// (automation, number) -> [`Deployment`] as JSON.
-pub(crate) const DEPLOYMENTS: TableDefinition<(&str, u64), &[u8]> =
+/// (automation, number) -> [`Deployment`].
+pub(crate) const DEPLOYMENTS: TableDefinition<(&str, u64), Json<Deployment>> =
     TableDefinition::new("deployments");
 
 pub use model::wire::{DatabaseChoice, DeployPreview, DeployRequest, Deployment, SecretChoice};
@@ -48,14 +48,14 @@ pub struct LiveConfig {
 }
 
 fn latest_in(
-    t: &impl ReadableTable<(&'static str, u64), &'static [u8]>,
+    t: &impl ReadableTable<(&'static str, u64), Json<Deployment>>,
     automation: &str,
 ) -> Result<Option<Deployment>> {
     match t
         .range((automation, 0)..=(automation, u64::MAX))?
         .next_back()
     {
-        Some(row) => Ok(Some(from_bytes(row?.1.value())?)),
+        Some(row) => Ok(Some(row?.1.decode()?)),
         None => Ok(None),
     }
 }
@@ -79,7 +79,7 @@ fn deploy_in(
     now: DateTime<Utc>,
 ) -> Result<Deployment> {
     let draft: Draft = match w.open_table(DRAFTS)?.get(automation)? {
-        Some(v) => from_bytes(v.value())?,
+        Some(v) => v.decode()?,
         None => {
             return Err(Error::NotFound(format!(
                 "automation `{automation}` does not exist"
@@ -139,7 +139,7 @@ fn deploy_in(
         rollback_of,
     };
     w.open_table(DEPLOYMENTS)?
-        .insert((automation, number), to_bytes(&deployment)?.as_slice())?;
+        .insert((automation, number), &deployment)?;
     let copied = |what: &str, names: &[String]| {
         if names.is_empty() {
             String::new()
@@ -287,7 +287,7 @@ impl Engine {
         let t = r.open_table(DEPLOYMENTS)?;
         let mut out = vec![];
         for row in t.range((automation, 0)..=(automation, u64::MAX))?.rev() {
-            out.push(from_bytes(row?.1.value())?);
+            out.push(row?.1.decode()?);
         }
         Ok(out)
     }
@@ -300,8 +300,7 @@ impl Engine {
         };
         let r = self.db().begin_read()?;
         let t = r.open_table(DEPLOYMENTS).map_err(|_| missing())?;
-        let v = t.get((automation, number))?.ok_or_else(missing)?;
-        from_bytes(v.value())
+        t.get((automation, number))?.ok_or_else(missing)?.decode()
     }
 
     /// The latest deployment, without its document.

@@ -5,14 +5,14 @@
 use crate::automations::AUTOMATIONS;
 use crate::error::{Error, Result};
 use crate::revisions::{Checkpoint, RevisionKind, checkpoint};
-use crate::store::{Engine, from_bytes, read_json, to_bytes};
+use crate::store::{Decode, Engine, Json, Stored};
 use chrono::{DateTime, Utc};
 use model::{Document, Problem};
 use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-/// automation slug -> [`Draft`] as JSON.
-pub(crate) const DRAFTS: TableDefinition<&str, &[u8]> = TableDefinition::new("drafts");
+/// automation slug -> [`Draft`].
+pub(crate) const DRAFTS: TableDefinition<&str, Json<Draft>> = TableDefinition::new("drafts");
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Draft {
@@ -20,6 +20,10 @@ pub struct Draft {
     pub document: Document,
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
+}
+
+impl Stored for Draft {
+    const NAME: &'static str = "Draft";
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -33,7 +37,7 @@ pub struct SaveOutcome {
 
 impl Engine {
     pub fn get_draft(&self, automation: &str) -> Result<Draft> {
-        read_json(self, DRAFTS, automation)?
+        self.row(DRAFTS, automation)?
             .ok_or_else(|| Error::NotFound(format!("automation `{automation}` does not exist")))
     }
 
@@ -99,8 +103,8 @@ impl Engine {
                 )));
             }
             let mut t = w.open_table(DRAFTS)?;
-            let current: Draft = match t.get(automation)? {
-                Some(v) => from_bytes(v.value())?,
+            let current = match t.get(automation)? {
+                Some(v) => v.decode()?,
                 None => {
                     return Err(Error::NotFound(format!(
                         "automation `{automation}` has no draft"
@@ -126,7 +130,7 @@ impl Engine {
                 updated_at: now,
                 updated_by: author.to_string(),
             };
-            t.insert(automation, to_bytes(&draft)?.as_slice())?;
+            t.insert(automation, &draft)?;
             drop(t);
             // The state this save replaces stood unchanged for the checkpoint interval: it is a
             // revision too (as of when it was saved), not only the state after the pause.

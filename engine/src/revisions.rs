@@ -7,13 +7,14 @@ use crate::audit::{AuditAction, audit_in};
 use crate::blobs::{BLOBS, Manifest};
 use crate::drafts::{DRAFTS, Draft};
 use crate::error::{Error, Result};
-use crate::store::{Engine, from_bytes, to_bytes};
+use crate::store::{Decode, Engine, Json, encoded};
 use chrono::{DateTime, Duration, Utc};
 use model::Document;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
-/// (automation, number) -> [`Revision`] as JSON.
-pub(crate) const REVISIONS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("revisions");
+/// (automation, number) -> [`Revision`].
+pub(crate) const REVISIONS: TableDefinition<(&str, u64), Json<Revision>> =
+    TableDefinition::new("revisions");
 /// (automation, number) -> encoded [`Manifest`].
 pub(crate) const MANIFESTS: TableDefinition<(&str, u64), &[u8]> =
     TableDefinition::new("revision_manifests");
@@ -39,7 +40,7 @@ fn last_revision(w: &WriteTransaction, automation: &str) -> Result<Option<(Revis
         return Ok(None);
     };
     let (k, v) = row?;
-    let rev: Revision = from_bytes(v.value())?;
+    let rev = v.decode()?;
     let number = k.value().1;
     let manifests = w.open_table(MANIFESTS)?;
     let m = manifests
@@ -84,7 +85,7 @@ pub(crate) fn checkpoint(
         summary,
     };
     w.open_table(REVISIONS)?
-        .insert((automation, number), to_bytes(&rev)?.as_slice())?;
+        .insert((automation, number), &rev)?;
     w.open_table(MANIFESTS)?
         .insert((automation, number), manifest.encode().as_slice())?;
     Ok(Some(number))
@@ -101,7 +102,7 @@ pub(crate) fn restore_in(
     now: DateTime<Utc>,
 ) -> Result<u64> {
     let current: Draft = match w.open_table(DRAFTS)?.get(automation)? {
-        Some(v) => from_bytes(v.value())?,
+        Some(v) => v.decode()?,
         None => {
             return Err(Error::NotFound(format!(
                 "automation `{automation}` does not exist"
@@ -125,16 +126,16 @@ pub(crate) fn restore_in(
         updated_at: now,
         updated_by: author.to_string(),
     };
-    w.open_table(DRAFTS)?
-        .insert(automation, to_bytes(&draft)?.as_slice())?;
+    w.open_table(DRAFTS)?.insert(automation, &draft)?;
     Ok(draft.version)
 }
 
 pub(crate) fn delete_all(w: &WriteTransaction, automation: &str) -> Result<()> {
-    for table in [REVISIONS, MANIFESTS] {
-        let mut t = w.open_table(table)?;
-        t.retain_in((automation, 0)..=(automation, u64::MAX), |_, _| false)?;
-    }
+    let all = (automation, 0)..=(automation, u64::MAX);
+    // Encoded: the rows go without being decoded.
+    w.open_table(encoded(&REVISIONS))?
+        .retain_in(all.clone(), |_, _| false)?;
+    w.open_table(MANIFESTS)?.retain_in(all, |_, _| false)?;
     Ok(())
 }
 
@@ -146,7 +147,7 @@ impl Engine {
         let t = r.open_table(REVISIONS)?;
         let mut out = vec![];
         for row in t.range((automation, 0)..=(automation, u64::MAX))?.rev() {
-            out.push(from_bytes(row?.1.value())?);
+            out.push(row?.1.decode()?);
         }
         Ok(out)
     }
@@ -165,8 +166,10 @@ impl Engine {
         ) else {
             return Err(missing());
         };
-        let rev: Revision =
-            from_bytes(revs.get((automation, number))?.ok_or_else(missing)?.value())?;
+        let rev = revs
+            .get((automation, number))?
+            .ok_or_else(missing)?
+            .decode()?;
         let m = Manifest::decode(
             manifests
                 .get((automation, number))?

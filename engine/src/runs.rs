@@ -5,18 +5,27 @@
 
 use crate::databases::DbWrite;
 use crate::error::{Error, Result};
-use crate::store::{Engine, from_bytes, to_bytes};
+use crate::store::{Decode, Engine, Json, Stored};
 use model::Mode;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use std::sync::Arc;
 use std::sync::mpsc;
 
-/// run id (UUIDv7 text) -> [`Run`] as JSON.
-pub(crate) const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs");
+/// run id (UUIDv7 text) -> [`Run`].
+pub(crate) const RUNS: TableDefinition<&str, Json<Run>> = TableDefinition::new("runs");
 /// (automation, mode, run id) -> composer slug and status, for listing newest first
 /// (UUIDv7 ids sort by time).
-pub(crate) const RUN_INDEX: TableDefinition<(&str, &str, &str), &[u8]> =
+pub(crate) const RUN_INDEX: TableDefinition<(&str, &str, &str), Json<IndexEntry>> =
     TableDefinition::new("run_index");
+
+/// A run's composer and status in [`RUN_INDEX`] (a JSON array, `["sync","succeeded"]`).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct IndexEntry(String, RunStatus);
+
+impl Stored for IndexEntry {
+    const NAME: &'static str = "RunIndexEntry";
+}
+
 /// Ids of runs that are queued or running: what recovery after a crash must look at, without
 /// reading every run ever stored.
 pub(crate) const ACTIVE_RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("active_runs");
@@ -328,11 +337,10 @@ pub(crate) fn store_runs_in<'r>(
     let mut index = w.open_table(RUN_INDEX)?;
     let mut active = w.open_table(ACTIVE_RUNS)?;
     for run in runs_to_store {
-        runs.insert(run.id.as_str(), to_bytes(run)?.as_slice())?;
-        let entry = to_bytes(&(run.composer.as_str(), run.status))?;
+        runs.insert(run.id.as_str(), run)?;
         index.insert(
             (run.automation.as_str(), run.mode.as_str(), run.id.as_str()),
-            entry.as_slice(),
+            &IndexEntry(run.composer.clone(), run.status),
         )?;
         if run.status.is_finished() {
             active.remove(run.id.as_str())?;
@@ -347,10 +355,9 @@ impl Engine {
     pub fn get_run(&self, id: &str) -> Result<Run> {
         let r = self.db().begin_read()?;
         let t = r.open_table(RUNS)?;
-        let v = t
-            .get(id)?
-            .ok_or_else(|| Error::NotFound(format!("run `{id}` does not exist")))?;
-        from_bytes(v.value())
+        t.get(id)?
+            .ok_or_else(|| Error::NotFound(format!("run `{id}` does not exist")))?
+            .decode()
     }
 
     /// A page of runs of one automation and mode, newest first.
@@ -376,7 +383,7 @@ impl Engine {
         let mut next_cursor = None;
         for row in range.rev() {
             let (k, v) = row?;
-            let (composer, status): (String, RunStatus) = from_bytes(v.value())?;
+            let IndexEntry(composer, status) = v.decode()?;
             if filter.composer.as_deref().is_some_and(|c| c != composer)
                 || filter.status.is_some_and(|s| s != status)
             {
@@ -388,8 +395,7 @@ impl Engine {
             }
             let id = k.value().2;
             if let Some(run) = runs.get(id)? {
-                let run: Run = from_bytes(run.value())?;
-                items.push(run.summary());
+                items.push(run.decode()?.summary());
             }
         }
         Ok(RunPage { items, next_cursor })
@@ -406,13 +412,12 @@ impl Engine {
         for row in active.iter()? {
             let (k, _) = row?;
             if let Some(v) = t.get(k.value())? {
-                found.push(v.value().to_vec());
+                found.push(v.decode()?);
             }
         }
         let mut interrupted = vec![];
         let mut queued = vec![];
-        for bytes in found {
-            let mut run: Run = from_bytes(&bytes)?;
+        for mut run in found {
             match run.status {
                 RunStatus::Running => {
                     run.status = RunStatus::Interrupted;

@@ -8,14 +8,14 @@ use crate::error::Result;
 use crate::runner::RunRequest;
 use crate::runs::RunSource;
 use crate::schedule::next_fire_times;
-use crate::store::{Engine, from_bytes, to_bytes};
+use crate::store::{Engine, Json};
 use chrono::{DateTime, Utc};
 use model::{Mode, Trigger};
-use redb::{ReadableDatabase, TableDefinition};
+use redb::TableDefinition;
 use serde_json::json;
 
-/// (automation, composer) -> when it last fired (RFC 3339, as JSON).
-pub(crate) const LAST_FIRED: TableDefinition<(&str, &str), &[u8]> =
+/// (automation, composer) -> when it last fired (stored as an RFC 3339 JSON string).
+pub(crate) const LAST_FIRED: TableDefinition<(&str, &str), Json<DateTime<Utc>>> =
     TableDefinition::new("schedule_fired");
 
 /// One live schedule and when it fires next.
@@ -28,12 +28,7 @@ pub struct Armed {
 
 impl Engine {
     fn last_fired(&self, automation: &str, composer: &str) -> Result<Option<DateTime<Utc>>> {
-        let r = self.db().begin_read()?;
-        let t = r.open_table(LAST_FIRED)?;
-        match t.get((automation, composer))? {
-            Some(v) => Ok(Some(from_bytes(v.value())?)),
-            None => Ok(None),
-        }
+        self.row(LAST_FIRED, (automation, composer))
     }
 
     /// Every schedule trigger of every latest deployment, with its next fire time after the
@@ -96,10 +91,8 @@ impl Engine {
                     replay_of: None,
                 })?;
                 let w = self.db().begin_write()?;
-                w.open_table(LAST_FIRED)?.insert(
-                    (armed.automation.as_str(), armed.composer.as_str()),
-                    to_bytes(&now)?.as_slice(),
-                )?;
+                w.open_table(LAST_FIRED)?
+                    .insert((armed.automation.as_str(), armed.composer.as_str()), &now)?;
                 crate::runs::store_runs_in(&w, [&run])?;
                 w.commit()?;
                 Ok::<_, crate::Error>(self.launch(run, composer, document, true))

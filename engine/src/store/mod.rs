@@ -1,18 +1,29 @@
-//! The [`Engine`] handle and the redb database it owns: opening, the format marker, and the
-//! small JSON-in-redb helpers the other modules use for their own tables.
+//! The [`Engine`] handle and the redb database it owns: opening, the format marker, the one
+//! list of tables, and the one-line reads of typed tables ([`Engine::row`], [`Engine::rows`]).
+//! How values are stored is [`codec`]; converting older files, [`migrate`].
+
+mod codec;
+mod migrate;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use codec::{Decode, Encoded, Json, JsonEncoded, Stored, encoded};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ratelimit::LoginLimiter;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-use serde::{Serialize, de::DeserializeOwned};
+use redb::{Database, Key, ReadableDatabase, ReadableTable, TableDefinition};
+use std::borrow::Borrow;
 use std::path::Path;
 use std::sync::Arc;
 
 /// Instance-wide settings and markers.
 pub(crate) const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const FORMAT_KEY: &str = "slipway.format";
-const FORMAT_VALUE: &str = "1";
+/// The data format this Slipway writes. 1: values were untyped bytes (`&[u8]` holding JSON);
+/// 2: the same JSON under typed values ([`Json`]), so each table records its type's name. A
+/// format-1 file is converted when it is opened ([`migrate`]); a newer one is refused.
+const FORMAT_VALUE: &str = "2";
 /// redb's page cache. Its default (1 GiB) lets a busy server grow towards a gigabyte, and every
 /// page it adds is fresh memory the kernel must zero; a bounded cache reuses its memory. The hot
 /// pages (latest runs, drafts, live documents, database records in use) fit easily.
@@ -112,6 +123,10 @@ impl Engine {
         drop(read);
         match marker {
             Some(v) if v == FORMAT_VALUE => create_tables(db),
+            Some(v) if v == migrate::FORMAT_1 => {
+                migrate::from_format_1(db)?;
+                create_tables(db)
+            }
             Some(v) => Err(Error::Storage(format!(
                 "{shown} has data format {v}; this Slipway reads format {FORMAT_VALUE}"
             ))),
@@ -192,39 +207,25 @@ fn create_tables(db: &Database) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn to_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>> {
-    Ok(serde_json::to_vec(v)?)
-}
-
-pub(crate) fn from_bytes<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
-    Ok(serde_json::from_slice(b)?)
-}
-
-/// Reads one JSON value from a `&str -> &[u8]` table.
-pub(crate) fn read_json<T: DeserializeOwned>(
-    engine: &Engine,
-    table: TableDefinition<&str, &[u8]>,
-    key: &str,
-) -> Result<Option<T>> {
-    let read = engine.db().begin_read()?;
-    let t = read.open_table(table)?;
-    match t.get(key)? {
-        Some(v) => Ok(Some(from_bytes(v.value())?)),
-        None => Ok(None),
+impl Engine {
+    /// The value under `key` in `table`, in a read transaction of its own.
+    pub(crate) fn row<'k, K: Key + 'static, T: Stored>(
+        &self,
+        table: TableDefinition<K, Json<T>>,
+        key: impl Borrow<K::SelfType<'k>>,
+    ) -> Result<Option<T>> {
+        let read = self.db().begin_read()?;
+        let t = read.open_table(table)?;
+        t.get(key)?.map(|v| v.decode()).transpose()
     }
-}
 
-/// Every value of a `&str -> &[u8]` table, in key order.
-pub(crate) fn read_all_json<T: DeserializeOwned>(
-    engine: &Engine,
-    table: TableDefinition<&str, &[u8]>,
-) -> Result<Vec<T>> {
-    let read = engine.db().begin_read()?;
-    let t = read.open_table(table)?;
-    let mut out = vec![];
-    for row in t.iter()? {
-        let (_, v) = row?;
-        out.push(from_bytes(v.value())?);
+    /// Every value of `table`, in key order, in a read transaction of its own.
+    pub(crate) fn rows<K: Key + 'static, T: Stored>(
+        &self,
+        table: TableDefinition<K, Json<T>>,
+    ) -> Result<Vec<T>> {
+        let read = self.db().begin_read()?;
+        let t = read.open_table(table)?;
+        t.iter()?.map(|row| row?.1.decode()).collect()
     }
-    Ok(out)
 }

@@ -69,11 +69,15 @@ impl std::fmt::Debug for MasterKey {
 
 /// One stored secret.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub(super) struct Sealed {
+pub(crate) struct Sealed {
     pub(super) nonce_b64: String,
     pub(super) ciphertext_b64: String,
     pub(super) set_by: String,
     pub(super) set_at: DateTime<Utc>,
+}
+
+impl crate::store::Stored for Sealed {
+    const NAME: &'static str = "Sealed";
 }
 
 /// The associated data binding a ciphertext to where it is stored: a tag, then each of

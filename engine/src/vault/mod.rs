@@ -25,7 +25,7 @@ pub use redact::{
 use crate::audit::{AuditAction, audit_in};
 use crate::automations::AUTOMATIONS;
 use crate::error::{Error, Result};
-use crate::store::{Engine, from_bytes, to_bytes};
+use crate::store::{Decode, Engine, Json};
 use chrono::{DateTime, Utc};
 use model::Mode;
 use model::names::{NameKind, is_valid_secret_name};
@@ -34,8 +34,9 @@ use std::collections::BTreeMap;
 
 type SecretKey = (&'static str, &'static str, &'static str);
 
-/// (automation, mode, NAME) -> [`Sealed`] as JSON.
-pub(crate) const SECRETS: TableDefinition<SecretKey, &[u8]> = TableDefinition::new("secrets");
+/// (automation, mode, NAME) -> [`Sealed`].
+pub(crate) const SECRETS: TableDefinition<SecretKey, Json<Sealed>> =
+    TableDefinition::new("secrets");
 
 /// The largest secret value, in bytes.
 pub const MAX_SECRET_BYTES: usize = 64 * 1024;
@@ -79,8 +80,8 @@ pub(crate) fn copy_to_live_in(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let mut t = w.open_table(SECRETS)?;
-    let sealed: Sealed = match t.get((automation, Mode::Test.as_str(), name))? {
-        Some(v) => from_bytes(v.value())?,
+    let sealed = match t.get((automation, Mode::Test.as_str(), name))? {
+        Some(v) => v.decode()?,
         None => {
             return Err(Error::Invalid(format!(
                 "secret {name} does not exist in test"
@@ -95,10 +96,7 @@ pub(crate) fn copy_to_live_in(
         set_by: by.to_string(),
         set_at: now,
     };
-    t.insert(
-        (automation, Mode::Live.as_str(), name),
-        to_bytes(&live)?.as_slice(),
-    )?;
+    t.insert((automation, Mode::Live.as_str(), name), &live)?;
     Ok(())
 }
 
@@ -139,10 +137,7 @@ impl Engine {
                 )));
             }
             let mut t = w.open_table(SECRETS)?;
-            t.insert(
-                (automation, mode.as_str(), name),
-                to_bytes(&sealed)?.as_slice(),
-            )?;
+            t.insert((automation, mode.as_str(), name), &sealed)?;
         }
         audit_in(
             &w,
@@ -275,7 +270,7 @@ impl Engine {
         for row in t.range((automation, m, "")..(automation, end.as_str(), ""))? {
             let (k, v) = row?;
             let (_, _, name) = k.value();
-            out.push((name.to_string(), from_bytes::<Sealed>(v.value())?));
+            out.push((name.to_string(), v.decode()?));
         }
         Ok(out)
     }

@@ -36,15 +36,14 @@ fn secrets(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 fn copy_raw(e: &Engine, from: (&str, Mode, &str), to: (&str, Mode, &str)) {
     let w = e.db().begin_write().unwrap();
     {
-        let mut t = w.open_table(SECRETS).unwrap();
+        let mut t = w.open_table(crate::store::encoded(&SECRETS)).unwrap();
         let raw = t
             .get((from.0, from.1.as_str(), from.2))
             .unwrap()
             .unwrap()
             .value()
-            .to_vec();
-        t.insert((to.0, to.1.as_str(), to.2), raw.as_slice())
-            .unwrap();
+            .into_owned();
+        t.insert((to.0, to.1.as_str(), to.2), raw).unwrap();
     }
     w.commit().unwrap();
 }
@@ -91,7 +90,7 @@ fn each_write_uses_a_fresh_nonce() {
     let read = |e: &Engine| -> Sealed {
         let r = e.db().begin_read().unwrap();
         let t = r.open_table(SECRETS).unwrap();
-        from_bytes(t.get(("orders", "test", "A")).unwrap().unwrap().value()).unwrap()
+        t.get(("orders", "test", "A")).unwrap().unwrap().value()
     };
     e.set_secret(&k, "orders", T, "A", "same", "ann").unwrap();
     let first = read(&e);
