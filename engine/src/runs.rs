@@ -5,13 +5,13 @@
 
 use crate::databases::DbWrite;
 use crate::error::{Error, Result};
-use crate::store::{Decode, Engine, Json, Stored};
+use crate::store::{Decode, Encoded, Engine, Json, Stored, encoded};
 use model::Mode;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use std::sync::Arc;
 use std::sync::mpsc;
 
-/// run id (UUIDv7 text) -> [`Run`].
+/// run id (UUIDv7 text) -> [`Run`]. The writer writes it [`encoded`] (see [`store_runs_in`]).
 pub(crate) const RUNS: TableDefinition<&str, Json<Run>> = TableDefinition::new("runs");
 /// (automation, mode, run id) -> composer slug and status, for listing newest first
 /// (UUIDv7 ids sort by time).
@@ -20,7 +20,7 @@ pub(crate) const RUN_INDEX: TableDefinition<(&str, &str, &str), Json<IndexEntry>
 
 /// A run's composer and status in [`RUN_INDEX`] (a JSON array, `["sync","succeeded"]`).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub(crate) struct IndexEntry(String, RunStatus);
+pub(crate) struct IndexEntry(pub(crate) String, pub(crate) RunStatus);
 
 impl Stored for IndexEntry {
     const NAME: &'static str = "RunIndexEntry";
@@ -329,18 +329,23 @@ fn commit(db: &Database, batch: &mut [Write]) -> Result<()> {
 }
 
 /// Writes run records inside `w`: the record, its index entry, and whether it is active.
+///
+/// The record and the entry are written [`encoded`], each run encoded once: redb's `insert` asks
+/// a value for its bytes twice (to check the size, then to store), so `Json<Run>` inserts would
+/// encode every run twice, 27% more per run stored (`store::tests::store_cost_per_run`).
 pub(crate) fn store_runs_in<'r>(
     w: &redb::WriteTransaction,
     runs_to_store: impl IntoIterator<Item = &'r Run>,
 ) -> Result<()> {
-    let mut runs = w.open_table(RUNS)?;
-    let mut index = w.open_table(RUN_INDEX)?;
+    let mut runs = w.open_table(encoded(&RUNS))?;
+    let mut index = w.open_table(encoded(&RUN_INDEX))?;
     let mut active = w.open_table(ACTIVE_RUNS)?;
     for run in runs_to_store {
-        runs.insert(run.id.as_str(), run)?;
+        runs.insert(run.id.as_str(), Encoded::new(run)?)?;
+        let entry = Encoded::new(&IndexEntry(run.composer.clone(), run.status))?;
         index.insert(
             (run.automation.as_str(), run.mode.as_str(), run.id.as_str()),
-            &IndexEntry(run.composer.clone(), run.status),
+            entry,
         )?;
         if run.status.is_finished() {
             active.remove(run.id.as_str())?;

@@ -317,3 +317,72 @@ fn a_row_that_does_not_decode_is_an_error_naming_its_type() {
         .expect_err("the bare value unwinds");
     assert_eq!(crate::panic_message(unwound.as_ref()), m);
 }
+
+/// What storing a run costs the run writer: encoding the record, and the inserts of record,
+/// index entry and active marker, with a commit per 64 runs (in memory, so no fsync). Medians
+/// of 7 rounds of 4,096 runs of 2.4 KB, three runs of the test on a shared 2-core machine,
+/// `--release` (a debug build in brackets, dependencies unoptimised too):
+///
+/// | per run | store |
+/// |---|---|
+/// | format 1: `to_bytes` into `&[u8]` tables (before typed tables) | 22.5–23.4 µs (316 µs) |
+/// | typed: `Json<Run>` inserts, each run encoded twice | 25.4–25.6 µs (430–468 µs) |
+/// | typed: `JsonEncoded<Run>` inserts, what the writer does | 19.8–21.8 µs (315–333 µs) |
+///
+/// Encoding one run is 9.1–9.9 µs (108–114 µs) of that.
+#[test]
+#[ignore = "a measurement: cargo test -p engine --lib store_cost_per_run -- --ignored --nocapture"]
+fn store_cost_per_run() {
+    let runs: Vec<Run> = (0..4096).map(sample_run).collect();
+    let bytes = serde_json::to_vec(&runs[0]).unwrap().len();
+    let per_run = |t: std::time::Instant| t.elapsed().as_secs_f64() * 1e6 / runs.len() as f64;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut encode, mut typed, mut writer) = (vec![], vec![], vec![]);
+    for _ in 0..7 {
+        let t = std::time::Instant::now();
+        for run in &runs {
+            std::hint::black_box(Encoded::new(run).unwrap());
+        }
+        encode.push(per_run(t));
+
+        let e = crate::testing::engine();
+        let t = std::time::Instant::now();
+        for batch in runs.chunks(64) {
+            let w = e.db().begin_write().unwrap();
+            {
+                let mut records = w.open_table(crate::runs::RUNS).unwrap();
+                let mut index = w.open_table(crate::runs::RUN_INDEX).unwrap();
+                let mut active = w.open_table(crate::runs::ACTIVE_RUNS).unwrap();
+                for run in batch {
+                    records.insert(run.id.as_str(), run).unwrap();
+                    let entry = crate::runs::IndexEntry(run.composer.clone(), run.status);
+                    index
+                        .insert((run.automation.as_str(), "test", run.id.as_str()), &entry)
+                        .unwrap();
+                    active.remove(run.id.as_str()).unwrap();
+                }
+            }
+            w.commit().unwrap();
+        }
+        typed.push(per_run(t));
+
+        let e = crate::testing::engine();
+        let t = std::time::Instant::now();
+        for batch in runs.chunks(64) {
+            let w = e.db().begin_write().unwrap();
+            crate::runs::store_runs_in(&w, batch.iter()).unwrap();
+            w.commit().unwrap();
+        }
+        writer.push(per_run(t));
+    }
+    println!(
+        "run of {bytes} B, per run: encode {:.1} µs; store with Json<Run> inserts {:.1} µs, \
+         with the writer's encoded inserts {:.1} µs",
+        median(encode),
+        median(typed),
+        median(writer)
+    );
+}
