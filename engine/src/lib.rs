@@ -4,6 +4,7 @@
 mod accounts;
 pub mod audit;
 mod automations;
+pub mod backup;
 mod blobs;
 mod clock;
 pub mod databases;

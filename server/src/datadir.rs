@@ -7,6 +7,9 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// The data file's name in a data dir.
+pub const DATA_FILE: &str = "slipway.redb";
+
 pub struct DataDir {
     pub path: PathBuf,
 }
@@ -32,7 +35,7 @@ impl DataDir {
     }
 
     pub fn open_engine(&self) -> Result<Engine, String> {
-        Engine::open(&self.path.join("slipway.redb")).map_err(|e| e.to_string())
+        Engine::open(&self.path.join(DATA_FILE)).map_err(|e| e.to_string())
     }
 
     /// The master key that encrypts secrets: from the environment, or `master.key`, created

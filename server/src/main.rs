@@ -6,6 +6,7 @@ mod auth;
 mod datadir;
 mod error;
 mod hooks;
+mod offline;
 mod rest;
 mod serve;
 
@@ -51,6 +52,26 @@ enum Command {
         #[arg(long, env = "SLIPWAY_DATA_DIR", default_value = "./slipway-data")]
         data_dir: PathBuf,
     },
+    /// Write a backup of a stopped server's data dir to FILE, a new file.
+    Backup {
+        file: PathBuf,
+        #[arg(long, env = "SLIPWAY_DATA_DIR", default_value = "./slipway-data")]
+        data_dir: PathBuf,
+    },
+    /// Make the backup FILE the data of a stopped server's data dir.
+    Restore {
+        file: PathBuf,
+        /// Replace the data dir's data file (it is kept beside it, renamed).
+        #[arg(long)]
+        force: bool,
+        #[arg(long, env = "SLIPWAY_DATA_DIR", default_value = "./slipway-data")]
+        data_dir: PathBuf,
+    },
+    /// Shrink a stopped server's data file, giving its free pages back.
+    Compact {
+        #[arg(long, env = "SLIPWAY_DATA_DIR", default_value = "./slipway-data")]
+        data_dir: PathBuf,
+    },
     /// Manage user accounts (on a stopped server's data dir).
     User {
         #[command(subcommand)]
@@ -75,6 +96,13 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { addr, data_dir } => serve::run(&addr, &data_dir),
+        Command::Backup { file, data_dir } => offline::backup(&data_dir, &file),
+        Command::Restore {
+            file,
+            force,
+            data_dir,
+        } => offline::restore(&data_dir, &file, force),
+        Command::Compact { data_dir } => offline::compact(&data_dir),
         Command::User {
             command:
                 UserCommand::Add {

@@ -27,7 +27,7 @@ const FORMAT_VALUE: &str = "2";
 /// redb's page cache. Its default (1 GiB) lets a busy server grow towards a gigabyte, and every
 /// page it adds is fresh memory the kernel must zero; a bounded cache reuses its memory. The hot
 /// pages (latest runs, drafts, live documents, database records in use) fit easily.
-const CACHE_BYTES: usize = 64 << 20;
+pub(crate) const CACHE_BYTES: usize = 64 << 20;
 
 #[derive(Clone)]
 pub struct Engine {
@@ -50,6 +50,8 @@ pub(crate) struct Inner {
     pub schedules_changed: tokio::sync::Notify,
     /// The expression environment every run shares (building one costs more than a render).
     pub renderer: Arc<crate::expr::Renderer>,
+    /// The data file, when the database is one.
+    pub path: Option<std::path::PathBuf>,
 }
 
 impl Engine {
@@ -72,13 +74,13 @@ impl Engine {
             }
             Err(_) => return Err(Error::ForeignFile(shown)),
         };
-        Self::from_database(db, clock, &shown)
+        Self::from_database(db, clock, &shown, Some(path.to_path_buf()))
     }
 
     /// A database in memory, for tests.
     pub fn in_memory(clock: Clock) -> Result<Engine> {
         let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
-        Self::from_database(db, clock, "memory")
+        Self::from_database(db, clock, "memory", None)
     }
 
     /// A database on a fault-injecting backend, for crash and fault tests.
@@ -87,10 +89,15 @@ impl Engine {
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .create_with_backend(backend)?;
-        Self::from_database(db, clock, "test backend")
+        Self::from_database(db, clock, "test backend", None)
     }
 
-    fn from_database(db: Database, clock: Clock, shown: &str) -> Result<Engine> {
+    fn from_database(
+        db: Database,
+        clock: Clock,
+        shown: &str,
+        path: Option<std::path::PathBuf>,
+    ) -> Result<Engine> {
         Self::check_format(&db, shown)?;
         let db = Arc::new(db);
         Ok(Engine {
@@ -107,12 +114,13 @@ impl Engine {
                 live_cache: Default::default(),
                 schedules_changed: tokio::sync::Notify::new(),
                 renderer: Arc::new(crate::expr::Renderer::default()),
+                path,
             }),
         })
     }
 
     /// A new file gets the marker; an existing one must carry it and must not hold foreign tables.
-    fn check_format(db: &Database, shown: &str) -> Result<()> {
+    pub(crate) fn check_format(db: &Database, shown: &str) -> Result<()> {
         let read = db.begin_read()?;
         let has_tables = read.list_tables()?.next().is_some();
         let marker = match read.open_table(META) {
@@ -169,6 +177,11 @@ impl Engine {
         self.inner.clock.now()
     }
 
+    /// The data file, unless the database is in memory.
+    pub fn data_file(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
     pub(crate) fn db(&self) -> &Database {
         &self.inner.db
     }
@@ -178,31 +191,69 @@ impl Engine {
     }
 }
 
-/// Creates every table the engine reads, once the file is known to be Slipway's, so that reads
-/// open them with `?` and never treat a missing table as empty. One list, so a new table cannot
-/// be forgotten here without its first read failing in the tests.
-fn create_tables(db: &Database) -> Result<()> {
+/// Something done to each table of the data file, such as creating it or copying it.
+pub(crate) trait EachTable {
+    /// A table whose values are not [`Json`].
+    fn plain<K: Key + 'static, V: redb::Value + 'static>(
+        &mut self,
+        table: TableDefinition<K, V>,
+    ) -> Result<()>;
+    /// A table of [`Json<T>`] values.
+    fn json<K: Key + 'static, T: Stored>(
+        &mut self,
+        table: TableDefinition<K, Json<T>>,
+    ) -> Result<()>;
+}
+
+/// Every table of the data file: one list, so a new table cannot be left out of the creation at
+/// start (its first read would fail in the tests) or of backups (the backup test compares them).
+/// `sessions` is last: backups skip it (a restored instance signs everyone in again).
+pub(crate) fn each_table(v: &mut impl EachTable) -> Result<()> {
     use crate::{accounts, audit, automations, blobs, databases, deployments, drafts};
     use crate::{revisions, runs, scheduler, vault};
+    v.plain(META)?;
+    v.json(automations::AUTOMATIONS)?;
+    v.json(drafts::DRAFTS)?;
+    v.json(revisions::REVISIONS)?;
+    v.plain(revisions::MANIFESTS)?;
+    v.plain(blobs::BLOBS)?;
+    v.json(deployments::DEPLOYMENTS)?;
+    v.json(runs::RUNS)?;
+    v.json(runs::RUN_INDEX)?;
+    v.plain(runs::ACTIVE_RUNS)?;
+    v.json(databases::RECORDS)?;
+    v.json(databases::DB_META)?;
+    v.json(vault::SECRETS)?;
+    v.json(accounts::USERS)?;
+    v.json(accounts::API_TOKENS)?;
+    v.json(audit::AUDIT)?;
+    v.json(scheduler::LAST_FIRED)?;
+    v.json(accounts::SESSIONS)?;
+    Ok(())
+}
+
+/// Creates every table the engine reads, once the file is known to be Slipway's, so that reads
+/// open them with `?` and never treat a missing table as empty.
+fn create_tables(db: &Database) -> Result<()> {
+    struct Create<'w>(&'w redb::WriteTransaction);
+    impl EachTable for Create<'_> {
+        fn plain<K: Key + 'static, V: redb::Value + 'static>(
+            &mut self,
+            table: TableDefinition<K, V>,
+        ) -> Result<()> {
+            self.0.open_table(table)?;
+            Ok(())
+        }
+        fn json<K: Key + 'static, T: Stored>(
+            &mut self,
+            table: TableDefinition<K, Json<T>>,
+        ) -> Result<()> {
+            self.0.open_table(table)?;
+            Ok(())
+        }
+    }
     let w = db.begin_write()?;
-    w.open_table(META)?;
-    w.open_table(automations::AUTOMATIONS)?;
-    w.open_table(drafts::DRAFTS)?;
-    w.open_table(revisions::REVISIONS)?;
-    w.open_table(revisions::MANIFESTS)?;
-    w.open_table(blobs::BLOBS)?;
-    w.open_table(deployments::DEPLOYMENTS)?;
-    w.open_table(runs::RUNS)?;
-    w.open_table(runs::RUN_INDEX)?;
-    w.open_table(runs::ACTIVE_RUNS)?;
-    w.open_table(databases::RECORDS)?;
-    w.open_table(databases::DB_META)?;
-    w.open_table(vault::SECRETS)?;
-    w.open_table(accounts::USERS)?;
-    w.open_table(accounts::SESSIONS)?;
-    w.open_table(accounts::API_TOKENS)?;
-    w.open_table(audit::AUDIT)?;
-    w.open_table(scheduler::LAST_FIRED)?;
+    each_table(&mut Create(&w))?;
     w.commit()?;
     Ok(())
 }

@@ -261,6 +261,23 @@ impl Engine {
         Ok(out)
     }
 
+    /// The secrets `key` cannot open, as `automation/mode/NAME`: after restoring a backup with
+    /// another master key than the one that sealed them.
+    pub fn unreadable_secrets(&self, key: &MasterKey) -> Result<Vec<String>> {
+        let r = self.db().begin_read()?;
+        let t = r.open_table(SECRETS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let (automation, mode, name) = k.value();
+            let mode = Mode::parse(mode).unwrap_or(Mode::Test);
+            if open(key, automation, mode, name, &v.decode()?).is_err() {
+                out.push(format!("{automation}/{mode}/{name}"));
+            }
+        }
+        Ok(out)
+    }
+
     fn sealed_secrets(&self, automation: &str, mode: Mode) -> Result<Vec<(String, Sealed)>> {
         let r = self.db().begin_read()?;
         let t = r.open_table(SECRETS)?;

@@ -17,6 +17,8 @@ pub enum AuditAction {
     UserDelete,
     /// Instance settings (egress rules).
     Settings,
+    /// A backup of the whole data file was taken over the API.
+    Backup,
 }
 
 impl AuditAction {
@@ -34,6 +36,7 @@ impl AuditAction {
             AuditAction::UserRole => "user role",
             AuditAction::UserDelete => "user delete",
             AuditAction::Settings => "settings",
+            AuditAction::Backup => "backup",
         }
     }
 }

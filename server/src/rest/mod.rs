@@ -7,6 +7,7 @@
 
 mod audit;
 mod automations;
+mod backup;
 mod databases;
 mod deployments;
 pub mod docs;
@@ -43,6 +44,7 @@ fn described() -> OpenApiRouter<Engine> {
         .merge(secrets::routes())
         .merge(deployments::routes())
         .merge(audit::routes())
+        .merge(backup::routes())
         .merge(settings::routes())
         .routes(routes!(openapi_json))
 }
