@@ -47,6 +47,9 @@ pub enum Error {
     /// and the caller may try again.
     #[error("not stored: {0}; try again")]
     Unavailable(String),
+    /// Too many runs wait to run: nothing was stored (see [`crate::admission`]).
+    #[error("overloaded: {0}")]
+    Overloaded(String),
 }
 
 impl Error {
@@ -65,6 +68,7 @@ impl Error {
             Error::LiveReadOnly(_) => "live_read_only",
             Error::ForeignFile(_) | Error::AlreadyOpen(_) | Error::Storage(_) => "storage",
             Error::Unavailable(_) => "unavailable",
+            Error::Overloaded(_) => "overloaded",
         }
     }
 
@@ -78,7 +82,7 @@ impl Error {
             Error::RateLimited { .. } => 429,
             Error::Forbidden { .. } | Error::LiveReadOnly(_) => 403,
             Error::ForeignFile(_) | Error::AlreadyOpen(_) | Error::Storage(_) => 500,
-            Error::Unavailable(_) => 503,
+            Error::Unavailable(_) | Error::Overloaded(_) => 503,
         }
     }
 }

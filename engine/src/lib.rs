@@ -2,6 +2,7 @@
 //! with plain methods over one redb database.
 
 mod accounts;
+pub mod admission;
 pub mod audit;
 mod automations;
 pub mod backup;

@@ -79,7 +79,7 @@ impl Engine {
             // The firing and its queued run are one commit: a crash finds both or neither
             // (then the schedule is still due and fires at start).
             let fired = (|| {
-                let (run, composer, document, _) = self.queued_run(RunRequest {
+                let queued = self.queued_run(RunRequest {
                     automation: armed.automation.clone(),
                     composer: armed.composer.clone(),
                     mode: Mode::Live,
@@ -93,9 +93,9 @@ impl Engine {
                 let w = self.db().begin_write()?;
                 w.open_table(LAST_FIRED)?
                     .insert((armed.automation.as_str(), armed.composer.as_str()), &now)?;
-                crate::runs::store_runs_in(&w, [&run])?;
+                crate::runs::store_runs_in(&w, [&queued.run])?;
                 w.commit()?;
-                Ok::<_, crate::Error>(self.launch(run, composer, document, true))
+                Ok::<_, crate::Error>(self.launch(queued, true))
             })();
             match fired {
                 Ok(h) => started.push(h.id),

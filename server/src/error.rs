@@ -48,7 +48,14 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.code == "overloaded" {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                engine::admission::RETRY_AFTER_SECS.into(),
+            );
+        }
+        response
     }
 }
 

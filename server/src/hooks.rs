@@ -35,6 +35,7 @@ const RESPOND_WAIT: Duration = Duration::from_secs(30);
         (status = 413, response = crate::rest::docs::TooLarge),
         (status = 422, description = "`invalid`: a method other than the trigger's, or a composer whose trigger is not a webhook.", body = crate::error::ErrorBody),
         (status = 500, description = "`run_failed`: the run ended before its respond step.", body = RunError),
+        (status = 503, response = crate::rest::docs::Overloaded),
         (status = 504, description = "`timeout`: no answer within 30 s; the run goes on.", body = RunError),
     ))]
 pub async fn test_hook(
@@ -63,6 +64,7 @@ pub async fn test_hook(
         (status = 413, response = crate::rest::docs::TooLarge),
         (status = 422, description = "`invalid`: a method other than the trigger's, or a composer whose trigger is not a webhook.", body = crate::error::ErrorBody),
         (status = 500, description = "`run_failed`: the run ended before its respond step.", body = RunError),
+        (status = 503, response = crate::rest::docs::Overloaded),
         (status = 504, description = "`timeout`: no answer within 30 s; the run goes on.", body = RunError),
     ))]
 pub async fn live_hook(

@@ -38,6 +38,24 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
     {
         engine.set_checkpoint_every(secs);
     }
+    let limit = |name: &str, default: usize| -> Result<usize, String> {
+        match std::env::var(name) {
+            Err(_) => Ok(default),
+            Ok(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{name} must be a whole number above 0, not `{v}`")),
+        }
+    };
+    engine.set_run_limits(
+        limit(
+            "SLIPWAY_MAX_RUNNING",
+            engine::admission::DEFAULT_MAX_RUNNING,
+        )?,
+        limit("SLIPWAY_MAX_QUEUED", engine::admission::DEFAULT_MAX_QUEUED)?,
+    );
     let env = |name: &str| std::env::var(name).unwrap_or_default();
     engine::egress::set_env_lists(&env("SLIPWAY_HTTP_DENY"), &env("SLIPWAY_HTTP_ALLOW"))
         .map_err(|e| format!("SLIPWAY_HTTP_DENY / SLIPWAY_HTTP_ALLOW: {e}"))?;

@@ -48,6 +48,14 @@ fn rows() -> Vec<Row> {
     vec![
         Row {
             method: Method::POST,
+            template: "/backup",
+            path: "/backup",
+            body: none,
+            test: Role(Admin),
+            live: Role(Admin),
+        },
+        Row {
+            method: Method::POST,
             template: "/tokens",
             path: "/tokens",
             body: |_| json!({"name": "t"}),

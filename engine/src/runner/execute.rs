@@ -58,8 +58,10 @@ impl Progress {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn execute(
     engine: Engine,
+    ticket: crate::admission::Ticket,
     mut run: Run,
     composer: Composer,
     document: Arc<Document>,
@@ -67,6 +69,9 @@ pub(super) async fn execute(
     respond_tx: oneshot::Sender<Result<Responded>>,
     done_tx: Option<oneshot::Sender<Result<Run>>>,
 ) {
+    // Waits its turn (first in first out) while `SLIPWAY_MAX_RUNNING` runs execute; the slot is
+    // held until the run ends.
+    let _slot = ticket.slot().await;
     let mut respond_tx = Some(respond_tx);
     run.started_at = Some(engine.now());
     // Secret values are in the expressions' context and never in what is stored or shown.

@@ -50,6 +50,16 @@ pub struct RunHandle {
     pub finished: oneshot::Receiver<Result<Run>>,
 }
 
+/// A new run, admitted and built, not started yet.
+pub(crate) struct Queued {
+    pub run: Run,
+    pub composer: Composer,
+    pub document: Arc<Document>,
+    /// Its queued state must be on disk before the run is acknowledged.
+    pub durable: bool,
+    pub ticket: crate::admission::Ticket,
+}
+
 /// A run's state changed: the whole record as it now is.
 pub type RunEvent = Arc<Run>;
 
@@ -62,36 +72,38 @@ impl Engine {
     /// starts it on the current tokio runtime. Blocks the calling thread until the queued state
     /// is committed; async callers use [`Engine::start_run_async`].
     pub fn start_run(&self, req: RunRequest) -> Result<RunHandle> {
-        let (run, composer, document, durable) = self.queued_run(req)?;
-        if durable {
-            self.runs().put(run.clone(), true)?;
+        let queued = self.queued_run(req)?;
+        if queued.durable {
+            self.runs().put(queued.run.clone(), true)?;
         }
-        Ok(self.launch(run, composer, document, durable))
+        let on_disk = queued.durable;
+        Ok(self.launch(queued, on_disk))
     }
 
     /// [`Engine::start_run`] for async callers: waits for the commit without holding a thread.
     /// Queuing and starting happen on a task of their own, so a caller that goes away meanwhile
     /// (a webhook client hanging up) cannot leave a run queued but never started.
     pub async fn start_run_async(&self, req: RunRequest) -> Result<RunHandle> {
-        let (run, composer, document, durable) = self.queued_run(req)?;
-        if !durable {
-            return Ok(self.launch(run, composer, document, false));
+        let queued = self.queued_run(req)?;
+        if !queued.durable {
+            return Ok(self.launch(queued, false));
         }
         let engine = self.clone();
         tokio::spawn(async move {
-            engine.runs().put_durable(Arc::new(run.clone())).await?;
-            Ok(engine.launch(run, composer, document, true))
+            engine
+                .runs()
+                .put_durable(Arc::new(queued.run.clone()))
+                .await?;
+            Ok(engine.launch(queued, true))
         })
         .await
         .map_err(|e| Error::Storage(format!("the run could not be started: {e}")))?
     }
 
-    /// The queued record of a new run, its composer and document, and whether the queued state
-    /// must be durable before the run is acknowledged.
-    pub(crate) fn queued_run(
-        &self,
-        req: RunRequest,
-    ) -> Result<(Run, Composer, Arc<Document>, bool)> {
+    /// Admits a new run (refused when too many wait, see [`crate::admission`]) and builds its
+    /// queued record.
+    pub(crate) fn queued_run(&self, req: RunRequest) -> Result<Queued> {
+        let ticket = crate::admission::admit(&self.inner.admission)?;
         let composer = req
             .document
             .composer(&req.composer)
@@ -143,28 +155,29 @@ impl Engine {
             .iter()
             .any(|s| s.step_kind() == Some(StepKind::Respond));
         let durable = !(responds && req.source == RunSource::Webhook);
-        Ok((run, composer, req.document, durable))
+        Ok(Queued {
+            run,
+            composer,
+            document: req.document,
+            durable,
+            ticket,
+        })
     }
 
     /// Starts `run`; `queued_on_disk` says whether its queued state was stored (then its running
     /// state is stored at once too, so a crash finds it interrupted rather than queued again).
-    pub(crate) fn launch(
-        &self,
-        run: Run,
-        composer: Composer,
-        document: Arc<Document>,
-        queued_on_disk: bool,
-    ) -> RunHandle {
+    pub(crate) fn launch(&self, queued: Queued, queued_on_disk: bool) -> RunHandle {
         let (respond_tx, responded) = oneshot::channel();
         let (done_tx, finished) = oneshot::channel();
-        let id = run.id.clone();
+        let id = queued.run.id.clone();
         self.spawn_contained(
             id.clone(),
             execute(
                 self.clone(),
-                run,
-                composer,
-                document,
+                queued.ticket,
+                queued.run,
+                queued.composer,
+                queued.document,
                 queued_on_disk,
                 respond_tx,
                 Some(done_tx),
@@ -385,9 +398,19 @@ impl Engine {
                 continue;
             };
             let (tx, _) = oneshot::channel();
+            let ticket = crate::admission::readmit(&self.inner.admission);
             self.spawn_contained(
                 run.id.clone(),
-                execute(self.clone(), run, composer, document, true, tx, None),
+                execute(
+                    self.clone(),
+                    ticket,
+                    run,
+                    composer,
+                    document,
+                    true,
+                    tx,
+                    None,
+                ),
             );
         }
         Ok(n)

@@ -50,6 +50,8 @@ pub(crate) struct Inner {
     pub schedules_changed: tokio::sync::Notify,
     /// The expression environment every run shares (building one costs more than a render).
     pub renderer: Arc<crate::expr::Renderer>,
+    /// Run slots and the queue before them (`SLIPWAY_MAX_RUNNING`, `SLIPWAY_MAX_QUEUED`).
+    pub admission: Arc<crate::admission::Admission>,
     /// The data file, when the database is one.
     pub path: Option<std::path::PathBuf>,
 }
@@ -114,6 +116,7 @@ impl Engine {
                 live_cache: Default::default(),
                 schedules_changed: tokio::sync::Notify::new(),
                 renderer: Arc::new(crate::expr::Renderer::default()),
+                admission: Default::default(),
                 path,
             }),
         })

@@ -23,7 +23,8 @@ use utoipa::{Modify, OpenApi, ToResponse};
     modifiers(&Authentication, &WebhooksAtTheRoot),
     paths(crate::hooks::test_hook, crate::hooks::live_hook),
     components(responses(
-        BadRequest, Unauthenticated, Forbidden, NotFound, Conflict, TooLarge, Invalid, RateLimited
+        BadRequest, Unauthenticated, Forbidden, NotFound, Conflict, TooLarge, Invalid, RateLimited,
+        Overloaded
     )),
     tags(
         (name = "session", description = "Logging in and out."),
@@ -176,3 +177,10 @@ pub struct Invalid(ErrorBody);
 #[derive(ToResponse)]
 #[allow(dead_code)]
 pub struct RateLimited(ErrorBody);
+
+/// `overloaded`: `SLIPWAY_MAX_QUEUED` runs already wait to run; nothing was stored. Try again
+/// after `Retry-After` seconds.
+#[derive(ToResponse)]
+#[response(headers(("Retry-After" = u64, description = "Seconds to wait before trying again.")))]
+#[allow(dead_code)]
+pub struct Overloaded(ErrorBody);

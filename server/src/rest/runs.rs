@@ -60,6 +60,7 @@ fn test_mode() -> Mode {
     (status = 404, response = super::docs::NotFound),
     (status = 413, response = super::docs::TooLarge),
     (status = 422, response = super::docs::Invalid),
+    (status = 503, response = super::docs::Overloaded),
 ))]
 async fn start(
     State(engine): State<Engine>,
