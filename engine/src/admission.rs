@@ -84,16 +84,29 @@ impl Drop for Ticket {
 }
 
 impl Ticket {
-    fn new(admission: &Arc<Admission>) -> Ticket {
-        let number = admission.line().take_number();
-        Ticket {
+    /// Takes the next number, and `at()` (the run's queued time) under the same lock, so the
+    /// order of admission is the order of queued times.
+    fn new<T>(admission: &Arc<Admission>, at: impl FnOnce() -> T) -> (Ticket, T) {
+        let mut line = admission.line();
+        let number = line.take_number();
+        let at = at();
+        drop(line);
+        let ticket = Ticket {
             admission: admission.clone(),
             number,
-        }
+        };
+        (ticket, at)
     }
 
     /// Waits for a slot, first in first out; the place in the queue is given up on getting it.
+    #[cfg(test)]
     pub(crate) async fn slot(self) -> OwnedSemaphorePermit {
+        self.slot_at(|| ()).await.0
+    }
+
+    /// [`Ticket::slot`], also reading the run's start time (`at`) before the next in line can
+    /// take a slot, so runs start in the order of admission by their start times too.
+    pub(crate) async fn slot_at<T>(self, at: impl FnOnce() -> T) -> (OwnedSemaphorePermit, T) {
         let turn = {
             let mut line = self.admission.line();
             (line.head != self.number).then(|| {
@@ -114,13 +127,23 @@ impl Ticket {
             .acquire_owned()
             .await
             .expect("the run slots are never closed");
+        let at = at();
         drop(self);
-        permit
+        (permit, at)
     }
 }
 
 /// Admits a new run: its place in the queue, unless the queue is full.
+#[cfg(test)]
 pub(crate) fn admit(admission: &Arc<Admission>) -> Result<Ticket> {
+    admit_at(admission, || ()).map(|(ticket, ())| ticket)
+}
+
+/// [`admit`], also reading the run's queued time (`at`) in the order of admission.
+pub(crate) fn admit_at<T>(
+    admission: &Arc<Admission>,
+    at: impl FnOnce() -> T,
+) -> Result<(Ticket, T)> {
     let max = admission.max_queued.load(Ordering::SeqCst);
     admission
         .waiting
@@ -132,13 +155,13 @@ pub(crate) fn admit(admission: &Arc<Admission>) -> Result<Ticket> {
                 "{n} runs are waiting to run (the limit is {max}); try again in {RETRY_AFTER_SECS} s"
             ))
         })?;
-    Ok(Ticket::new(admission))
+    Ok(Ticket::new(admission, at))
 }
 
 /// A place for a run that already exists (found queued after a restart): never refused.
 pub(crate) fn readmit(admission: &Arc<Admission>) -> Ticket {
     admission.waiting.fetch_add(1, Ordering::SeqCst);
-    Ticket::new(admission)
+    Ticket::new(admission, || ()).0
 }
 
 impl Admission {

@@ -71,9 +71,9 @@ pub(super) async fn execute(
 ) {
     // Waits its turn (first in first out) while `SLIPWAY_MAX_RUNNING` runs execute; the slot is
     // held until the run ends.
-    let _slot = ticket.slot().await;
+    let (_slot, started_at) = ticket.slot_at(|| engine.now()).await;
     let mut respond_tx = Some(respond_tx);
-    run.started_at = Some(engine.now());
+    run.started_at = Some(started_at);
     // Secret values are in the expressions' context and never in what is stored or shown.
     let secrets = match engine.run_secrets(&run.automation, run.mode) {
         Ok(s) => Arc::new(s),

@@ -103,7 +103,7 @@ impl Engine {
     /// Admits a new run (refused when too many wait, see [`crate::admission`]) and builds its
     /// queued record.
     pub(crate) fn queued_run(&self, req: RunRequest) -> Result<Queued> {
-        let ticket = crate::admission::admit(&self.inner.admission)?;
+        let (ticket, queued_at) = crate::admission::admit_at(&self.inner.admission, || self.now())?;
         let composer = req
             .document
             .composer(&req.composer)
@@ -123,7 +123,7 @@ impl Engine {
             revision: req.revision,
             deployment: req.deployment,
             status: RunStatus::Queued,
-            queued_at: self.now(),
+            queued_at,
             started_at: None,
             finished_at: None,
             input: req.input,
