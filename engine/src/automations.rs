@@ -143,6 +143,7 @@ impl Engine {
                 )));
             }
             w.open_table(DRAFTS)?.remove(slug)?;
+            w.open_table(crate::retention::RETENTION)?.remove(slug)?;
         }
         crate::revisions::delete_all(&w, slug)?;
         crate::databases::delete_all(&w, slug)?;

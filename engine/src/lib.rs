@@ -22,6 +22,7 @@ pub mod expr;
 pub mod faults;
 mod http_step;
 mod ratelimit;
+pub mod retention;
 mod revisions;
 pub mod runner;
 #[cfg(test)]

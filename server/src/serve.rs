@@ -56,6 +56,10 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
         )?,
         limit("SLIPWAY_MAX_QUEUED", engine::admission::DEFAULT_MAX_QUEUED)?,
     );
+    let prune_every = match limit("SLIPWAY_PRUNE_SECS", 0)? {
+        0 => engine::retention::DEFAULT_PRUNE_EVERY,
+        secs => std::time::Duration::from_secs(secs as u64),
+    };
     let env = |name: &str| std::env::var(name).unwrap_or_default();
     engine::egress::set_env_lists(&env("SLIPWAY_HTTP_DENY"), &env("SLIPWAY_HTTP_ALLOW"))
         .map_err(|e| format!("SLIPWAY_HTTP_DENY / SLIPWAY_HTTP_ALLOW: {e}"))?;
@@ -87,6 +91,7 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
             Err(e) => tracing::error!("could not recover runs: {e}"),
         }
         tokio::spawn(engine.clone().run_scheduler());
+        tokio::spawn(engine.clone().run_pruner(prune_every));
         if !assets::has_site() {
             tracing::warn!("this executable was built without the site: build it with `cargo xtask build`");
         }

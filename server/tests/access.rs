@@ -79,6 +79,14 @@ fn rows() -> Vec<Row> {
             live: Role(Admin),
         },
         Row {
+            method: Method::PUT,
+            template: "/automations/{a}/retention",
+            path: "/automations/shop/retention",
+            body: |_| json!({"test": {"days": 7, "max_runs": 10}, "live": {"days": 30, "max_runs": 10}}),
+            test: Role(Admin),
+            live: Role(Admin),
+        },
+        Row {
             method: Method::POST,
             template: "/automations",
             path: "/automations",
@@ -329,6 +337,7 @@ fn fn_rows() -> Vec<FnRow> {
         row("list_deployments", Form(a), Role(Viewer), Role(Viewer)),
         row("list_audit", Form(&[]), Role(Admin), Role(Admin)),
         row("get_network", Form(&[]), Role(Admin), Role(Admin)),
+        row("get_retention", Form(a), Role(Viewer), Role(Viewer)),
         // Changes.
         row(
             "create_automation",
@@ -481,6 +490,18 @@ fn fn_rows() -> Vec<FnRow> {
                 ("automation", "shop"),
                 ("number", "999"),
                 ("database", "orders"),
+            ]),
+            Role(Admin),
+            Role(Admin),
+        ),
+        row(
+            "set_retention",
+            Form(&[
+                ("automation", "shop"),
+                ("test_days", "7"),
+                ("test_max_runs", "10"),
+                ("live_days", "30"),
+                ("live_max_runs", "10"),
             ]),
             Role(Admin),
             Role(Admin),

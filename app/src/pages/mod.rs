@@ -7,6 +7,7 @@ mod deployments;
 pub(crate) mod frame;
 mod home;
 mod login;
+mod retention;
 mod runs;
 mod secrets;
 mod settings;

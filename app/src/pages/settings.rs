@@ -24,6 +24,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <Tokens/>
                 <Users changed/>
                 <Network changed/>
+                <crate::pages::retention::Retention changed/>
                 <Audit changed/>
             </Show>
         </div>
@@ -31,7 +32,7 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 /// Bumps `changed` each time an action of this page finishes (its version moves past 0).
-fn audited(version: RwSignal<usize>, changed: RwSignal<u32>) {
+pub(crate) fn audited(version: RwSignal<usize>, changed: RwSignal<u32>) {
     Effect::new(move |_| {
         if version.get() > 0 {
             changed.update(|n| *n += 1);

@@ -231,6 +231,7 @@ pub(crate) fn each_table(v: &mut impl EachTable) -> Result<()> {
     v.json(accounts::API_TOKENS)?;
     v.json(audit::AUDIT)?;
     v.json(scheduler::LAST_FIRED)?;
+    v.json(crate::retention::RETENTION)?;
     v.json(accounts::SESSIONS)?;
     Ok(())
 }

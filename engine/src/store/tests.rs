@@ -93,6 +93,7 @@ fn stored_type_names_are_stable() {
         name(accounts::API_TOKENS),
         name(audit::AUDIT),
         name(scheduler::LAST_FIRED),
+        name(crate::retention::RETENTION),
         name(META),
     ];
     assert_eq!(
@@ -115,6 +116,7 @@ fn stored_type_names_are_stable() {
             "api_tokens slipway::Json<ApiTokenInfo>",
             "audit slipway::Json<AuditEntry>",
             "schedule_fired slipway::Json<DateTime<Utc>>",
+            "retention slipway::Json<Retention>",
             "meta &str",
         ]
     );

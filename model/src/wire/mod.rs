@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod deployments;
 mod records;
+mod retention;
 mod revisions;
 mod runs;
 
@@ -15,6 +16,7 @@ pub use accounts::{ApiTokenInfo, Forbidden, Role, UnknownRole, User};
 pub use audit::{AuditAction, AuditEntry, AuditPage};
 pub use deployments::{DatabaseChoice, DeployPreview, DeployRequest, Deployment, SecretChoice};
 pub use records::{DatabaseInfo, Record, RecordPage, SecretInfo};
+pub use retention::{Retention, RetentionRule};
 pub use revisions::{Revision, RevisionKind};
 pub use runs::{Run, RunPage, RunSource, RunStatus, RunSummary, StepRun, StepStatus};
 

@@ -12,6 +12,7 @@ mod databases;
 mod deployments;
 pub mod docs;
 pub mod params;
+mod retention;
 mod runs;
 mod secrets;
 mod session;
@@ -46,6 +47,7 @@ fn described() -> OpenApiRouter<Engine> {
         .merge(audit::routes())
         .merge(backup::routes())
         .merge(settings::routes())
+        .merge(retention::routes())
         .routes(routes!(openapi_json))
 }
 
