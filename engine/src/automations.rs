@@ -60,6 +60,19 @@ impl Engine {
         name: &str,
         author: &str,
     ) -> Result<Automation> {
+        self.create_automation_with(slug, name, author, model::Document::new_empty(), |_| Ok(()))
+    }
+
+    /// Creates the automation with `document` as its draft at version 1, and whatever `then`
+    /// writes, in one transaction.
+    pub(crate) fn create_automation_with(
+        &self,
+        slug: &str,
+        name: &str,
+        author: &str,
+        document: model::Document,
+        then: impl FnOnce(&redb::WriteTransaction) -> Result<()>,
+    ) -> Result<Automation> {
         if !model::names::is_valid_automation_slug(slug) {
             return Err(Error::Invalid(format!(
                 "`{slug}` is not a valid automation slug: use a-z, 0-9 and -, starting with a letter or digit, at most 63 characters"
@@ -80,7 +93,7 @@ impl Engine {
         };
         let draft = Draft {
             version: 1,
-            document: model::Document::new_empty(),
+            document,
             updated_at: now,
             updated_by: author.to_string(),
         };
@@ -103,6 +116,7 @@ impl Engine {
             now,
             Checkpoint::Auto(self.checkpoint_every()),
         )?;
+        then(&w)?;
         w.commit()?;
         Ok(automation)
     }

@@ -21,6 +21,7 @@ pub mod expr;
 #[cfg(any(test, feature = "faults"))]
 pub mod faults;
 mod http_step;
+pub mod metrics;
 mod ratelimit;
 pub mod retention;
 mod revisions;
@@ -35,6 +36,7 @@ mod steps;
 mod store;
 #[cfg(test)]
 mod testing;
+mod transfer;
 pub mod vault;
 
 pub use accounts::{ApiTokenInfo, NewToken, Role, SESSION_LIFETIME_SECS, User};

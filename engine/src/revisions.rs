@@ -101,6 +101,20 @@ pub(crate) fn restore_in(
     author: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
+    let why = format!("before restoring revision {number}");
+    replace_draft_in(w, automation, document, author, now, why).map(|(version, _)| version)
+}
+
+/// Inside `w`: keeps the draft as a `backup` revision labelled `why`, then makes `document` the
+/// draft (restore, rollback, import). Returns the new draft version and the backup's number.
+pub(crate) fn replace_draft_in(
+    w: &WriteTransaction,
+    automation: &str,
+    document: Document,
+    author: &str,
+    now: DateTime<Utc>,
+    why: String,
+) -> Result<(u64, Option<u64>)> {
     let current: Draft = match w.open_table(DRAFTS)?.get(automation)? {
         Some(v) => v.decode()?,
         None => {
@@ -109,16 +123,13 @@ pub(crate) fn restore_in(
             )));
         }
     };
-    checkpoint(
+    let backup = checkpoint(
         w,
         automation,
         &current.document,
         author,
         now,
-        Checkpoint::Forced(
-            RevisionKind::Backup,
-            Some(format!("before restoring revision {number}")),
-        ),
+        Checkpoint::Forced(RevisionKind::Backup, Some(why)),
     )?;
     let draft = Draft {
         version: current.version + 1,
@@ -127,7 +138,7 @@ pub(crate) fn restore_in(
         updated_by: author.to_string(),
     };
     w.open_table(DRAFTS)?.insert(automation, &draft)?;
-    Ok(draft.version)
+    Ok((draft.version, backup))
 }
 
 pub(crate) fn delete_all(w: &WriteTransaction, automation: &str) -> Result<()> {

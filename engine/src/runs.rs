@@ -110,11 +110,11 @@ fn stopped() -> Error {
 }
 
 impl RunWriter {
-    pub fn start(db: Arc<Database>) -> RunWriter {
+    pub fn start(db: Arc<Database>, metrics: Arc<crate::metrics::Metrics>) -> RunWriter {
         let (tx, rx) = mpsc::sync_channel::<Write>(WRITER_QUEUE);
         let spawned = std::thread::Builder::new()
             .name("slipway-run-writer".into())
-            .spawn(move || writer_loop(db, rx));
+            .spawn(move || writer_loop(db, rx, &metrics));
         let thread = match spawned {
             Ok(t) => Some(t),
             Err(e) => {
@@ -190,7 +190,7 @@ impl RunWriter {
 /// Why a run whose database write was in a failed commit cannot succeed.
 const LOST_WRITE: &str = "a database write of this run was not stored (the disk refused it)";
 
-fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
+fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>, metrics: &crate::metrics::Metrics) {
     // Runs with a database write in a failed commit, until their final record is stored.
     let mut lost_writes: std::collections::HashSet<String> = std::collections::HashSet::new();
     while let Ok(first) = rx.recv() {
@@ -218,7 +218,12 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
                 }
             }
         }
+        let began = std::time::Instant::now();
         let result = commit(&db, &mut batch);
+        metrics.committed(batch.len(), began.elapsed());
+        if result.is_ok() {
+            count_finished(metrics, &batch);
+        }
         if let Err(e) = &result {
             tracing::error!("storing runs failed: {e}");
             for item in &batch {
@@ -262,6 +267,20 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>) {
                 Write::Db(_, None, _) => {}
             }
         }
+    }
+}
+
+/// Each run whose final state this committed batch holds counts once as finished, in the
+/// state stored (the last of the batch).
+fn count_finished(metrics: &crate::metrics::Metrics, batch: &[Write]) {
+    let mut last: std::collections::HashMap<&str, &Run> = std::collections::HashMap::new();
+    for item in batch {
+        if let Write::Put(run, _) = item {
+            last.insert(run.id.as_str(), run);
+        }
+    }
+    for run in last.values().filter(|r| r.status.is_finished()) {
+        metrics.run_finished(&run.automation, run.mode, run.status);
     }
 }
 

@@ -14,6 +14,7 @@ pub mod names;
 pub mod problem;
 pub mod schedule;
 mod step_config;
+pub mod transfer;
 mod validate;
 pub mod wire;
 

@@ -1,10 +1,14 @@
 //! Property tests (issue 10): no input panics, overflows a stack or runs past its limits in
-//! document parsing and validation, template parsing, the diff, or the checks of incoming JSON.
+//! document parsing and validation, template parsing, the diff, or the checks of incoming JSON;
+//! and (issue 12) export → import → export is byte-identical.
 //! `cargo xtask fuzz` runs them with many more cases (`PROPTEST_CASES`).
 
+use model::transfer::{ExportFile, ImportFile, read_import};
+use model::wire::Record;
 use model::{Document, check_condition, check_integers, check_template, diff};
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 /// Pieces templates are made of, so random strings are mostly near-templates, not noise.
 const PIECES: &[&str] = &[
@@ -186,5 +190,34 @@ proptest! {
     fn any_text_is_checked_for_integers_without_panicking(s in "\\PC{0,200}") {
         let _ = check_integers(&s);
         let _ = Document::from_json(&s);
+    }
+
+    #[test]
+    fn export_import_export_is_byte_identical(
+        doc in document(),
+        positions in prop::collection::vec((any::<f64>(), -1e6f64..1e6), 0..8),
+        records in prop::collection::btree_map("[a-z0-9:]{1,8}", json_value(), 0..5),
+    ) {
+        let Ok(mut doc) = Document::from_json(&doc.to_string()) else { return Ok(()) };
+        // Canvas coordinates are floats of any size (finite: JSON has no NaN).
+        for (step, (x, y)) in doc.composers.iter_mut().flat_map(|c| c.steps.iter_mut()).zip(positions) {
+            step.position = x.is_finite().then_some(model::Position { x, y });
+        }
+        let rows: Vec<Record> = records.into_iter().rev().map(|(key, value)| Record { key, value }).collect();
+        let file = ExportFile::new(
+            "shop",
+            "Shop",
+            doc,
+            Some(BTreeMap::from([("orders".to_string(), rows)])),
+        );
+        let text = file.to_text();
+        let ImportFile::Export(read) = read_import(&text).map_err(TestCaseError::fail)? else {
+            return Err(TestCaseError::fail("not read as an export"));
+        };
+        prop_assert_eq!(read.to_text(), text);
+        prop_assert_eq!(&read.document, &file.document);
+        // A bare document exported as the draft's document reads back as the same document.
+        let bare = read_import(&read.document.to_json_pretty()).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(bare.into_document(), file.document);
     }
 }

@@ -6,6 +6,7 @@ mod auth;
 mod datadir;
 mod error;
 mod hooks;
+mod metrics;
 mod offline;
 mod rest;
 mod serve;
@@ -72,6 +73,26 @@ enum Command {
         #[arg(long, env = "SLIPWAY_DATA_DIR", default_value = "./slipway-data")]
         data_dir: PathBuf,
     },
+    /// Print AUTOMATION of a stopped server's data dir as an export file (canonical JSON for git;
+    /// secrets by name only).
+    Export {
+        automation: String,
+        /// Include the records of its Test databases.
+        #[arg(long)]
+        with_test_databases: bool,
+        #[arg(long, env = "SLIPWAY_DATA_DIR", default_value = "./slipway-data")]
+        data_dir: PathBuf,
+    },
+    /// Import an export file into a stopped server's data dir: a new automation, or the draft of
+    /// an existing one (its draft kept as a backup revision first).
+    Import {
+        file: PathBuf,
+        /// The slug to import as (a bare document needs one); the file's own unless given.
+        #[arg(long = "as", value_name = "SLUG")]
+        as_slug: Option<String>,
+        #[arg(long, env = "SLIPWAY_DATA_DIR", default_value = "./slipway-data")]
+        data_dir: PathBuf,
+    },
     /// Manage user accounts (on a stopped server's data dir).
     User {
         #[command(subcommand)]
@@ -103,6 +124,16 @@ fn main() {
             data_dir,
         } => offline::restore(&data_dir, &file, force),
         Command::Compact { data_dir } => offline::compact(&data_dir),
+        Command::Export {
+            automation,
+            with_test_databases,
+            data_dir,
+        } => offline::export(&data_dir, &automation, with_test_databases),
+        Command::Import {
+            file,
+            as_slug,
+            data_dir,
+        } => offline::import(&data_dir, &file, as_slug.as_deref()),
         Command::User {
             command:
                 UserCommand::Add {

@@ -1,4 +1,5 @@
-//! Commands on a stopped server's data dir (PRODUCT.md §15): `backup`, `restore` and `compact`.
+//! Commands on a stopped server's data dir (PRODUCT.md §15): `backup`, `restore`, `compact`,
+//! `export` and `import`.
 //! A running server holds the data file, and each command then says so and changes nothing.
 
 use crate::datadir::{DATA_FILE, DataDir};
@@ -136,5 +137,62 @@ pub fn compact(data_dir: &Path) -> Result<(), String> {
         human(before),
         human(after)
     );
+    Ok(())
+}
+
+/// `slipway export AUTOMATION [--with-test-databases]`: the export file on standard output.
+pub fn export(data_dir: &Path, automation: &str, with_test_databases: bool) -> Result<(), String> {
+    let engine = Engine::open(&existing_data_file(data_dir)?).map_err(|e| e.to_string())?;
+    let text = engine
+        .export(automation, with_test_databases)
+        .map_err(|e| e.to_string())?;
+    use std::io::Write;
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write the export: {e}"))
+}
+
+/// `slipway import FILE [--as SLUG]`: what it did, and the secrets still to set, on stderr.
+pub fn import(data_dir: &Path, file: &Path, as_slug: Option<&str>) -> Result<(), String> {
+    let size = size_of(file);
+    if size > model::transfer::MAX_IMPORT_BYTES as u64 {
+        return Err(format!(
+            "{} is {}; an import holds at most {} MiB",
+            file.display(),
+            human(size),
+            model::transfer::MAX_IMPORT_BYTES >> 20
+        ));
+    }
+    let text =
+        fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let dir = DataDir::prepare(data_dir)?;
+    let engine = dir.open_engine()?;
+    let done = engine
+        .import(&text, as_slug, "cli")
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    match done.backup_revision {
+        None => eprintln!(
+            "created automation `{}` from {}",
+            done.automation,
+            file.display()
+        ),
+        Some(n) => eprintln!(
+            "imported {} into the draft of `{}` (version {}); the draft before is revision {n}",
+            file.display(),
+            done.automation,
+            done.version
+        ),
+    }
+    if done.records > 0 {
+        eprintln!("put {} records into its Test databases", done.records);
+    }
+    for (mode, names) in [
+        ("Test", &done.missing_secrets.test),
+        ("Live", &done.missing_secrets.live),
+    ] {
+        if !names.is_empty() {
+            eprintln!("secrets to set in {mode}: {}", names.join(", "));
+        }
+    }
     Ok(())
 }

@@ -26,7 +26,8 @@ struct AppState {
 }
 
 pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
-    init_tracing();
+    init_tracing()?;
+    let metrics_public = crate::metrics::public_from_env()?;
     let started = Instant::now();
     let dir = DataDir::prepare(data_dir)?;
     let master_key = dir.master_key()?;
@@ -95,7 +96,7 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
         if !assets::has_site() {
             tracing::warn!("this executable was built without the site: build it with `cargo xtask build`");
         }
-        let router = router(engine.clone());
+        let router = router(engine.clone(), metrics_public);
         eprintln!("Slipway is listening on http://{local}");
         tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, data_dir = %dir.path.display(), "ready");
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
@@ -107,13 +108,24 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn init_tracing() {
+/// Log lines to stderr, filtered by `SLIPWAY_LOG`; `SLIPWAY_LOG_FORMAT=json` writes one JSON
+/// object per line (for a log shipper), `text` (the default) lines for people.
+fn init_tracing() -> Result<(), String> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SLIPWAY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match std::env::var("SLIPWAY_LOG_FORMAT").as_deref() {
+        Err(_) | Ok("") | Ok("text") => logs.try_init(),
+        Ok("json") => logs.json().try_init(),
+        Ok(other) => {
+            return Err(format!(
+                "SLIPWAY_LOG_FORMAT must be `text` or `json`, not `{other}`"
+            ));
+        }
+    };
+    Ok(())
 }
 
 /// First start with no users: the admin from the environment, or a one-time setup link.
@@ -172,7 +184,7 @@ fn leptos_options() -> LeptosOptions {
         .build()
 }
 
-pub fn router(engine: Engine) -> Router {
+pub fn router(engine: Engine, metrics_public: bool) -> Router {
     let leptos_options = leptos_options();
     let routes = generate_route_list(App);
     let state = AppState {
@@ -210,7 +222,7 @@ pub fn router(engine: Engine) -> Router {
     } else {
         router
     };
-    router
+    let hooks = Router::new()
         .route(
             "/hooks/test/{automation}/{composer}",
             axum::routing::any(crate::hooks::test_hook).with_state(engine.clone()),
@@ -219,6 +231,13 @@ pub fn router(engine: Engine) -> Router {
             "/hooks/{automation}/{composer}",
             axum::routing::any(crate::hooks::live_hook).with_state(engine.clone()),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            engine.clone(),
+            crate::metrics::time_webhook,
+        ));
+    router
+        .merge(hooks)
+        .merge(crate::metrics::routes(engine.clone(), metrics_public))
         .nest("/api/v1", rest::router().with_state(engine.clone()))
         .merge(app_routes)
         .layer(axum::middleware::from_fn_with_state(

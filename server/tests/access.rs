@@ -79,6 +79,14 @@ fn rows() -> Vec<Row> {
             live: Role(Admin),
         },
         Row {
+            method: Method::POST,
+            template: "/automations/import",
+            path: "/automations/import?as=imported",
+            body: |_| json!({"format": 1, "composers": []}),
+            test: Role(Editor),
+            live: Role(Editor),
+        },
+        Row {
             method: Method::PUT,
             template: "/automations/{a}/retention",
             path: "/automations/shop/retention",

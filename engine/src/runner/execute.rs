@@ -168,7 +168,11 @@ pub(super) async fn execute(
                 let step = step.clone();
                 tasks.spawn(async move {
                     let name = step.name.clone();
-                    (name, steps::run_step(&ctx, &step).await)
+                    let began = std::time::Instant::now();
+                    let outcome = steps::run_step(&ctx, &step).await;
+                    let kind = step.step_kind().map_or("unknown", StepKind::as_str);
+                    ctx.engine.inner.metrics.step_took(kind, began.elapsed());
+                    (name, outcome)
                 });
             }
             // Started steps are shown live but not stored: after a crash a running step is

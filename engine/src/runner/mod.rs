@@ -155,6 +155,7 @@ impl Engine {
             .iter()
             .any(|s| s.step_kind() == Some(StepKind::Respond));
         let durable = !(responds && req.source == RunSource::Webhook);
+        self.inner.metrics.run_started(&run.automation, run.mode);
         Ok(Queued {
             run,
             composer,

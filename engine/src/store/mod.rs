@@ -54,6 +54,8 @@ pub(crate) struct Inner {
     pub admission: Arc<crate::admission::Admission>,
     /// The data file, when the database is one.
     pub path: Option<std::path::PathBuf>,
+    /// What `/metrics` shows (shared with the run writer).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Engine {
@@ -102,9 +104,10 @@ impl Engine {
     ) -> Result<Engine> {
         Self::check_format(&db, shown)?;
         let db = Arc::new(db);
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         Ok(Engine {
             inner: Arc::new(Inner {
-                run_writer: crate::runs::RunWriter::start(db.clone()),
+                run_writer: crate::runs::RunWriter::start(db.clone(), metrics.clone()),
                 run_events: tokio::sync::broadcast::channel(1024).0,
                 db,
                 clock,
@@ -118,6 +121,7 @@ impl Engine {
                 renderer: Arc::new(crate::expr::Renderer::default()),
                 admission: Default::default(),
                 path,
+                metrics,
             }),
         })
     }

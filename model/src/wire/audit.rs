@@ -19,6 +19,8 @@ pub enum AuditAction {
     Settings,
     /// A backup of the whole data file was taken over the API.
     Backup,
+    /// An automation was imported from a file (created, or its draft replaced).
+    Import,
 }
 
 impl AuditAction {
@@ -37,6 +39,7 @@ impl AuditAction {
             AuditAction::UserDelete => "user delete",
             AuditAction::Settings => "settings",
             AuditAction::Backup => "backup",
+            AuditAction::Import => "import",
         }
     }
 }

@@ -18,6 +18,7 @@ mod secrets;
 mod session;
 mod settings;
 mod tokens;
+mod transfer;
 mod users;
 
 use crate::error::{ApiError, ApiResult};
@@ -48,6 +49,7 @@ fn described() -> OpenApiRouter<Engine> {
         .merge(backup::routes())
         .merge(settings::routes())
         .merge(retention::routes())
+        .merge(transfer::routes())
         .routes(routes!(openapi_json))
 }
 
