@@ -11,6 +11,11 @@ pub const SESSION_COOKIE: &str = "slipway_session";
 #[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);
 
+/// Whether the request came over TLS, put into its extensions by the server (which decides:
+/// `X-Forwarded-Proto: https` from a trusted proxy). Cookies are `Secure` then.
+#[derive(Clone, Copy, Debug)]
+pub struct OverTls(pub bool);
+
 pub fn engine() -> Result<Engine, AppError> {
     use_context::<Engine>().ok_or_else(|| AppError::new("server", "engine missing from context"))
 }
@@ -99,12 +104,7 @@ fn set_cookie(value: cookie::Cookie<'static>) {
 }
 
 pub fn request_is_tls() -> bool {
-    parts().is_some_and(|p| {
-        p.headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            == Some("https")
-    })
+    parts().is_some_and(|p| p.extensions.get::<OverTls>().is_some_and(|t| t.0))
 }
 
 /// The session token of this request, if any.

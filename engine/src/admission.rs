@@ -27,6 +27,8 @@ pub(crate) struct Admission {
     waiting: AtomicUsize,
     max_queued: AtomicUsize,
     line: Mutex<Line>,
+    /// Set on shutdown: no run is admitted, and none waiting for a slot starts.
+    pub(crate) stopping: std::sync::atomic::AtomicBool,
 }
 
 /// The order of admission: each ticket has a number, and only the lowest number still waiting
@@ -66,6 +68,7 @@ impl Default for Admission {
             waiting: AtomicUsize::new(0),
             max_queued: AtomicUsize::new(DEFAULT_MAX_QUEUED),
             line: Mutex::default(),
+            stopping: Default::default(),
         }
     }
 }
@@ -144,6 +147,11 @@ pub(crate) fn admit_at<T>(
     admission: &Arc<Admission>,
     at: impl FnOnce() -> T,
 ) -> Result<(Ticket, T)> {
+    if admission.stopping.load(Ordering::SeqCst) {
+        return Err(Error::Unavailable(
+            "the server is shutting down; try again once it is back".into(),
+        ));
+    }
     let max = admission.max_queued.load(Ordering::SeqCst);
     admission
         .waiting

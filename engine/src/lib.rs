@@ -32,6 +32,7 @@ pub mod runs;
 pub mod sandbox;
 pub mod schedule;
 mod scheduler;
+pub mod shutdown;
 mod steps;
 mod store;
 #[cfg(test)]

@@ -428,9 +428,15 @@ impl Engine {
     /// After a crash: runs that were running become interrupted; queued ones are returned to
     /// be started again.
     pub fn recover_runs(&self) -> Result<Vec<Run>> {
+        self.interrupt_running(false).map(|(queued, _)| queued)
+    }
+
+    /// Runs stored as running become interrupted (with why: a crash found them, or a shutdown
+    /// cut them); answers the queued ones and how many were interrupted.
+    pub(crate) fn interrupt_running(&self, shutdown: bool) -> Result<(Vec<Run>, usize)> {
         let r = self.db().begin_read()?;
         let (Ok(active), Ok(t)) = (r.open_table(ACTIVE_RUNS), r.open_table(RUNS)) else {
-            return Ok(vec![]);
+            return Ok((vec![], 0));
         };
         let mut found = vec![];
         for row in active.iter()? {
@@ -446,11 +452,14 @@ impl Engine {
                 RunStatus::Running => {
                     run.status = RunStatus::Interrupted;
                     run.finished_at = Some(self.now());
+                    let why = if shutdown {
+                        "the server shut down before this run finished (running steps get 30 s)"
+                    } else {
+                        "the server stopped during this run"
+                    };
                     run.error = Some(match &run.last_finished_step {
-                        Some(s) => format!(
-                            "the server stopped during this run; the last step to finish was `{s}`"
-                        ),
-                        None => "the server stopped before any step finished".to_string(),
+                        Some(s) => format!("{why}; the last step to finish was `{s}`"),
+                        None => format!("{why}, before any step finished"),
                     });
                     for s in &mut run.steps {
                         if s.status == crate::runs::StepStatus::Running {
@@ -466,10 +475,11 @@ impl Engine {
         }
         drop((active, t));
         drop(r);
+        let n = interrupted.len();
         for run in interrupted {
             self.runs().put(run, false)?;
         }
         self.runs().flush()?;
-        Ok(queued)
+        Ok((queued, n))
     }
 }

@@ -3,7 +3,7 @@
 //! extractor REST handlers use.
 
 use crate::error::ApiError;
-use app::session::{ClientAddr, SESSION_COOKIE, cookie_value};
+use app::session::{ClientAddr, OverTls, SESSION_COOKIE, cookie_value};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
@@ -12,12 +12,47 @@ use axum::response::{IntoResponse, Response};
 use engine::{Engine, Role, User};
 use std::net::SocketAddr;
 
+/// The proxies whose `X-Forwarded-Proto` is believed (`SLIPWAY_TRUSTED_PROXIES`, addresses or
+/// CIDR ranges; loopback unless set): a TLS-terminating proxy on the same machine, typically.
+static TRUSTED_PROXIES: std::sync::OnceLock<Vec<ipnet::IpNet>> = std::sync::OnceLock::new();
+
+/// Reads `SLIPWAY_TRUSTED_PROXIES` once, at start.
+pub fn set_trusted_proxies(text: Option<&str>) -> Result<(), String> {
+    let text = text.unwrap_or("127.0.0.0/8, ::1");
+    let nets = engine::egress::parse_cidrs(text)
+        .map_err(|e| format!("SLIPWAY_TRUSTED_PROXIES: {e}"))?
+        .iter()
+        .filter_map(|n| {
+            n.parse::<ipnet::IpNet>()
+                .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .ok()
+        })
+        .collect();
+    let _ = TRUSTED_PROXIES.set(nets);
+    Ok(())
+}
+
+/// Over TLS: said by a trusted proxy (`X-Forwarded-Proto: https`); the server itself speaks
+/// plain HTTP.
+fn over_tls(peer: std::net::IpAddr, headers: &axum::http::HeaderMap) -> bool {
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    https
+        && TRUSTED_PROXIES
+            .get()
+            .is_some_and(|nets| nets.iter().any(|n| n.contains(&peer)))
+}
+
 pub async fn resolve_user(
     State(engine): State<Engine>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut req: Request,
     next: Next,
 ) -> Response {
+    let tls = OverTls(over_tls(peer.ip(), req.headers()));
+    req.extensions_mut().insert(tls);
     req.extensions_mut()
         .insert(ClientAddr(peer.ip().to_string()));
     // Webhooks authenticate with their own secret, never as a user.

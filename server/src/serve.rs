@@ -28,6 +28,7 @@ struct AppState {
 pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
     init_tracing()?;
     let metrics_public = crate::metrics::public_from_env()?;
+    crate::auth::set_trusted_proxies(std::env::var("SLIPWAY_TRUSTED_PROXIES").ok().as_deref())?;
     let started = Instant::now();
     let dir = DataDir::prepare(data_dir)?;
     let master_key = dir.master_key()?;
@@ -79,7 +80,13 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
         .on_thread_start(engine::expr::mark_thread_big_stack)
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let grace = match limit("SLIPWAY_SHUTDOWN_SECS", 0)? {
+        0 => engine::shutdown::SHUTDOWN_GRACE,
+        secs => std::time::Duration::from_secs(secs as u64),
+    };
+    let served = engine.clone();
     runtime.block_on(async move {
+        let engine = served;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -99,11 +106,49 @@ pub fn run(addr: &str, data_dir: &Path) -> Result<(), String> {
         let router = router(engine.clone(), metrics_public);
         eprintln!("Slipway is listening on http://{local}");
         tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, data_dir = %dir.path.display(), "ready");
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| format!("server error: {e}"))
+        // On SIGTERM: no new connection and no new run; requests and runs in progress get
+        // `grace` to finish.
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(None::<tokio::time::Instant>);
+        let stopping = {
+            let engine = engine.clone();
+            async move {
+                shutdown_signal().await;
+                engine.stop_starting_runs();
+                let _ = stop_tx.send(Some(tokio::time::Instant::now() + grace));
+            }
+        };
+        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stopping);
+        let deadline = async {
+            let at = match stop_rx.wait_for(Option::is_some).await {
+                Ok(at) => at.unwrap_or_else(tokio::time::Instant::now),
+                Err(_) => std::future::pending().await,
+            };
+            tokio::time::sleep_until(at).await;
+        };
+        tokio::select! {
+            served = serve => served.map_err(|e| format!("server error: {e}"))?,
+            _ = deadline => tracing::warn!("requests still open after the grace period are closed"),
+        }
+        let deadline = stop_rx.borrow().unwrap_or_else(tokio::time::Instant::now);
+        let left = engine.drain_runs(deadline).await;
+        if left > 0 {
+            tracing::warn!(runs = left, "runs still running after the grace period are interrupted");
+        }
+        Ok::<(), String>(())
     })?;
+    // Stops every task (the runs cut by the grace period among them), then stores those runs as
+    // interrupted; dropping the engine waits for the run writer's last commit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match engine.interrupt_unfinished() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            runs = n,
+            "stored the runs cut by the shutdown as interrupted"
+        ),
+        Err(e) => tracing::error!("could not store the interrupted runs: {e}"),
+    }
+    drop(engine);
     tracing::info!("stopped");
     Ok(())
 }

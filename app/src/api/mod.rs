@@ -14,6 +14,7 @@ mod secrets;
 mod session;
 mod settings;
 mod tokens;
+mod transfer;
 mod users;
 
 pub use audit::*;
@@ -27,4 +28,5 @@ pub use secrets::*;
 pub use session::*;
 pub use settings::*;
 pub use tokens::*;
+pub use transfer::*;
 pub use users::*;

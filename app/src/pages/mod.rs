@@ -12,6 +12,7 @@ mod runs;
 mod secrets;
 mod settings;
 mod setup;
+mod transfer;
 
 pub use composer::{ComposerIndex, ComposerPage};
 pub use connections::ConnectionsPage;

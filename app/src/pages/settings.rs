@@ -1,5 +1,5 @@
-//! Settings: the signed-in user's API tokens and, for admins, the users of this instance and
-//! the audit log.
+//! Settings: the automation's export and import for everyone (import for editors) and, for
+//! admins, API tokens, the users of this instance, network rules, retention and the audit log.
 
 use crate::api::{
     AddUser, CreateToken, DeleteUser, RevokeToken, SetNetwork, get_network, list_tokens, list_users,
@@ -18,8 +18,9 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <header class="page-header"><h1>"Settings"</h1></header>
         <div class="page-body settings">
+            <crate::pages::transfer::Transfer changed/>
             <Show when=is_admin fallback=|| view! {
-                <p class="muted">"API tokens and users are managed by admins."</p>
+                <p class="muted">"API tokens, users, network rules and retention are managed by admins."</p>
             }>
                 <Tokens/>
                 <Users changed/>

@@ -72,6 +72,11 @@ pub(super) async fn execute(
     // Waits its turn (first in first out) while `SLIPWAY_MAX_RUNNING` runs execute; the slot is
     // held until the run ends.
     let (_slot, started_at) = ticket.slot_at(|| engine.now()).await;
+    if engine.is_stopping() {
+        // Shutting down: a run that has not started stays as it is on disk (queued, so it
+        // starts after the restart); nothing of it has run.
+        return;
+    }
     let mut respond_tx = Some(respond_tx);
     run.started_at = Some(started_at);
     // Secret values are in the expressions' context and never in what is stored or shown.

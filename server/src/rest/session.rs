@@ -42,6 +42,7 @@ struct SignedIn {
 async fn login(
     State(engine): State<Engine>,
     Extension(addr): Extension<app::session::ClientAddr>,
+    Extension(tls): Extension<app::session::OverTls>,
     JsonBody(c): JsonBody<Credentials>,
 ) -> ApiResult<Response> {
     let user = blocking(&engine, move |e| {
@@ -51,7 +52,7 @@ async fn login(
     })
     .await?;
     let (user, token) = user;
-    let cookie = session_cookie(&token, engine::SESSION_LIFETIME_SECS, false).to_string();
+    let cookie = session_cookie(&token, engine::SESSION_LIFETIME_SECS, tls.0).to_string();
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(SignedIn {
@@ -67,7 +68,11 @@ async fn login(
     (status = 204, description = "Signed out (also when no session was open)."),
     (status = 403, response = super::docs::Forbidden),
 ))]
-async fn logout(State(engine): State<Engine>, headers: HeaderMap) -> ApiResult<Response> {
+async fn logout(
+    State(engine): State<Engine>,
+    Extension(tls): Extension<app::session::OverTls>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     if let Some(token) = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
@@ -77,7 +82,7 @@ async fn logout(State(engine): State<Engine>, headers: HeaderMap) -> ApiResult<R
     }
     Ok((
         StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, session_cookie("", 0, false).to_string())],
+        [(header::SET_COOKIE, session_cookie("", 0, tls.0).to_string())],
     )
         .into_response())
 }
