@@ -112,7 +112,7 @@ pub fn step_state_text(status: StepStatus, ms: Option<i64>) -> String {
     match status {
         StepStatus::Running => "Running".into(),
         StepStatus::Succeeded => match ms {
-            Some(ms) => format!("Succeeded ✓ {ms} ms"),
+            Some(ms) => format!("Succeeded ✓ {}", model::wire::duration_text(ms)),
             None => "Succeeded ✓".into(),
         },
         StepStatus::Failed => "Failed ✕".into(),

@@ -12,6 +12,9 @@
 //! - `run_writer_commit_seconds`, `run_writer_batch_size` (histograms)
 //! - `runs_queued` (admitted, waiting for a run slot), `runs_running`
 //! - `data_file_bytes`
+//! - `pruner_runs_deleted_total`, `pruner_transaction_seconds` (histogram) and
+//!   `pruner_longest_transaction_seconds`: how long the retention pruner held the file, which
+//!   is the longest a run-writer commit can have waited for it
 //!
 //! Runs waiting on a durable `wait` step get their gauge with those steps (issue 13); today no
 //! run waits other than queued.
@@ -29,22 +32,24 @@ use std::time::Duration;
 /// The content type of [`Engine::metrics_text`](crate::Engine::metrics_text).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+// Label values known at compile time are `&'static str`: a run's counters cost one allocation
+// (the automation's slug), a step's none.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RunLabels {
     automation: String,
-    mode: String,
+    mode: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FinishedLabels {
     automation: String,
-    mode: String,
-    status: String,
+    mode: &'static str,
+    status: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StepLabels {
-    kind: String,
+    kind: &'static str,
 }
 
 /// Durations from 0.1 ms to about 100 s, doubling.
@@ -63,6 +68,9 @@ pub(crate) struct Metrics {
     queued: Gauge,
     running: Gauge,
     data_file: Gauge,
+    pruned: Counter,
+    prune_seconds: Histogram,
+    prune_longest: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -79,6 +87,9 @@ impl Default for Metrics {
             queued: Gauge::default(),
             running: Gauge::default(),
             data_file: Gauge::default(),
+            pruned: Counter::default(),
+            prune_seconds: seconds(),
+            prune_longest: Gauge::default(),
         };
         let registry = &mut m.registry;
         registry.register(
@@ -122,6 +133,21 @@ impl Default for Metrics {
             "The size of the data file",
             m.data_file.clone(),
         );
+        registry.register(
+            "pruner_runs_deleted",
+            "Runs the retention pruner deleted",
+            m.pruned.clone(),
+        );
+        registry.register(
+            "pruner_transaction_seconds",
+            "How long one deleting transaction of the pruner held the file",
+            m.prune_seconds.clone(),
+        );
+        registry.register(
+            "pruner_longest_transaction_seconds",
+            "The longest deleting transaction of the pruner since the start",
+            m.prune_longest.clone(),
+        );
         m
     }
 }
@@ -131,7 +157,7 @@ impl Metrics {
         self.runs_started
             .get_or_create(&RunLabels {
                 automation: automation.to_owned(),
-                mode: mode.as_str().to_owned(),
+                mode: mode.as_str(),
             })
             .inc();
     }
@@ -140,18 +166,26 @@ impl Metrics {
         self.runs_finished
             .get_or_create(&FinishedLabels {
                 automation: automation.to_owned(),
-                mode: mode.as_str().to_owned(),
-                status: status.as_str().to_owned(),
+                mode: mode.as_str(),
+                status: status.as_str(),
             })
             .inc();
     }
 
-    pub fn step_took(&self, kind: &str, took: Duration) {
+    pub fn step_took(&self, kind: &'static str, took: Duration) {
         self.step_seconds
-            .get_or_create(&StepLabels {
-                kind: kind.to_owned(),
-            })
+            .get_or_create(&StepLabels { kind })
             .observe(took.as_secs_f64());
+    }
+
+    /// One deleting transaction of the pruner (only the pruner calls this, one pass at a time).
+    pub fn pruned(&self, runs: usize, took: Duration) {
+        self.pruned.inc_by(runs as u64);
+        let secs = took.as_secs_f64();
+        self.prune_seconds.observe(secs);
+        if secs > self.prune_longest.get() {
+            self.prune_longest.set(secs);
+        }
     }
 
     pub fn committed(&self, records: usize, took: Duration) {

@@ -62,8 +62,11 @@ enum Sub {
         /// Measure the executable built last.
         #[arg(long)]
         no_build: bool,
-        /// Groups to measure (all when none).
-        #[arg(value_parser = clap::builder::PossibleValuesParser::new(bench::GROUPS))]
+        /// The 10-minute soak with retention (only it, unless groups are named too).
+        #[arg(long)]
+        soak: bool,
+        /// Groups to measure (all but the soak when none).
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(bench::GROUPS.into_iter().chain(bench::LONG_GROUPS)))]
         groups: Vec<String>,
     },
     /// The property tests with CASES cases each, and 5,000 simulated power losses.
@@ -142,9 +145,18 @@ fn parse(args: &[String]) -> Result<Command, clap::Error> {
             }
         }),
         Some(Sub::Dist) => Command::Dist,
-        Some(Sub::Bench { no_build, groups }) => Command::Bench {
+        Some(Sub::Bench {
+            no_build,
+            soak,
+            mut groups,
+        }) => Command::Bench {
             build: !no_build,
-            groups,
+            groups: {
+                if soak {
+                    groups.push("soak".into());
+                }
+                groups
+            },
         },
         Some(Sub::Fuzz { cases }) => Command::Fuzz { cases },
     })

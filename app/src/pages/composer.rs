@@ -64,7 +64,7 @@ pub fn ComposerIndex() -> impl IntoView {
                         view! {
                             <li class="card composer-card">
                                 <A href=href><span class="strong">{name}</span></A>
-                                <span class="muted small">{format!("{trigger} trigger · {steps} steps")}</span>
+                                <span class="muted small">{format!("{trigger} trigger · {steps} step{}", if steps == 1 { "" } else { "s" })}</span>
                             </li>
                         }
                     }).collect_view()}
@@ -495,7 +495,7 @@ fn RunPanel(run: Signal<Option<model::wire::Run>>) -> impl IntoView {
                 <div class="run-panel" aria-label="Run" role="region">
                     <span class=format!("dot {}", r.status.as_str())></span>
                     <span class="strong">{format!("Run …{short} {}", r.status.as_str())}</span>
-                    {total.map(|ms| view! { <span class="muted">{format!("{ms} ms")}</span> })}
+                    {total.map(|ms| view! { <span class="muted">{model::wire::duration_text(ms)}</span> })}
                     {r.error.clone().map(|e| view! { <span class="form-error">{e}</span> })}
                     <span class="grow"></span>
                     <A href=href>"Open in Runs & Logs"</A>

@@ -22,6 +22,21 @@ pub struct FrameContext {
     pub me: RwSignal<Option<model::wire::User>>,
 }
 
+impl FrameContext {
+    /// A composer's name as the sidebar shows it; its slug until the frame has loaded, or for a
+    /// composer that no longer exists.
+    pub fn composer_name(&self, slug: &str) -> String {
+        self.data
+            .with_untracked(|d| {
+                d.as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .and_then(|f| f.composers.iter().find(|c| c.slug == slug))
+                    .map(|c| c.name.clone())
+            })
+            .unwrap_or_else(|| slug.to_string())
+    }
+}
+
 pub fn use_frame() -> FrameContext {
     expect_context::<FrameContext>()
 }

@@ -8,6 +8,7 @@ use crate::ui::{iso, time_of};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use model::wire::duration_text;
 use model::wire::{RunStatus, RunSummary, StepRun, StepStatus};
 use serde_json::Value;
 
@@ -104,11 +105,11 @@ fn RunTable(items: Vec<RunSummary>) -> impl IntoView {
                     view! {
                         <tr>
                             <td class="mono"><A href=href>{short_id(&r.id)}</A></td>
-                            <td>{r.composer.clone()}</td>
+                            <td>{frame.composer_name(&r.composer)}</td>
                             <td><span class=format!("dot {}", r.status.as_str())></span>{r.status.as_str()}</td>
                             <td class="muted">{r.source.as_str()}</td>
                             <td class="muted" title=iso(&r.queued_at)>{time_of(&r.queued_at)}</td>
-                            <td class="right mono">{r.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default()}</td>
+                            <td class="right mono">{r.duration_ms.map(duration_text).unwrap_or_default()}</td>
                         </tr>
                     }
                 }).collect_view()}
@@ -139,13 +140,13 @@ pub fn RunPage() -> impl IntoView {
                         <header class="page-header">
                             <h1><A href=back>"Runs"</A>" / "<span class="mono">{short_id(&r.id)}</span></h1>
                             <span class="row center"><span><span class=format!("dot {}", r.status.as_str())></span><span class="strong">{r.status.as_str()}</span>
-                                {total.map(|t| view! { <span class="muted">{format!(" in {t} ms")}</span> })}</span>
+                                {total.map(|t| view! { <span class="muted">{format!(" in {}", duration_text(t))}</span> })}</span>
                                 {(r.mode == crate::Mode::Live && can_edit()).then(|| view! { <ReplayButton id=r.id.clone() automation=r.automation.clone()/> })}
                             </span>
                         </header>
                         <div class="page-body run-detail">
                             <dl class="facts">
-                                <dt>"Composer"</dt><dd>{r.composer.clone()}</dd>
+                                <dt>"Composer"</dt><dd>{frame.composer_name(&r.composer)}</dd>
                                 <dt>"Mode"</dt><dd>{r.mode.label()}</dd>
                                 <dt>"Source"</dt><dd>{r.source.as_str()}</dd>
                                 {r.deployment.map(|n| view! { <dt>"Deployment"</dt><dd>{format!("#{n}")}</dd> })}
@@ -213,7 +214,7 @@ fn StepRecord(step: StepRun) -> impl IntoView {
                     <span class="muted small">
                         {step.status.as_str()}
                         {(step.attempts > 1).then(|| format!(" · {} attempts", step.attempts))}
-                        {ms.map(|m| format!(" · {m} ms"))}
+                        {ms.map(|m| format!(" · {}", duration_text(m)))}
                     </span>
                 </summary>
                 <div class="step-record-body">

@@ -18,7 +18,9 @@ pub use deployments::{DatabaseChoice, DeployPreview, DeployRequest, Deployment, 
 pub use records::{DatabaseInfo, Record, RecordPage, SecretInfo};
 pub use retention::{Retention, RetentionRule};
 pub use revisions::{Revision, RevisionKind};
-pub use runs::{Run, RunPage, RunSource, RunStatus, RunSummary, StepRun, StepStatus};
+pub use runs::{
+    Run, RunPage, RunSource, RunStatus, RunSummary, StepRun, StepStatus, duration_text,
+};
 
 /// Milliseconds from `from` to `to`, when both are known.
 pub fn millis_between(

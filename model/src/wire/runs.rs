@@ -107,6 +107,17 @@ pub struct StepRun {
     pub error: Option<String>,
 }
 
+/// A duration as people read it: "< 1 ms" below a millisecond (not "0 ms"), "12 ms", "3.4 s",
+/// "2 min 5 s".
+pub fn duration_text(ms: i64) -> String {
+    match ms {
+        i64::MIN..=0 => "< 1 ms".to_owned(),
+        1..=9_999 => format!("{ms} ms"),
+        10_000..=59_999 => format!("{:.1} s", ms as f64 / 1000.0),
+        _ => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}
+
 impl StepRun {
     pub fn duration_ms(&self) -> Option<i64> {
         super::millis_between(self.started_at, self.finished_at)
@@ -177,6 +188,15 @@ pub struct RunPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration_text(0), "< 1 ms");
+        assert_eq!(duration_text(1), "1 ms");
+        assert_eq!(duration_text(9_999), "9999 ms");
+        assert_eq!(duration_text(12_340), "12.3 s");
+        assert_eq!(duration_text(125_000), "2 min 5 s");
+    }
 
     #[test]
     fn names_are_the_wire_names() {

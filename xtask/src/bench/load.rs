@@ -21,8 +21,8 @@ use super::startup::{IDLE_RSS_BUDGET, READY_BUDGET};
 use super::{POLL_EVERY, READY_TIMEOUT, Row, STOP_GRACE, Scratch, millis, number, percentile};
 use crate::http::Client;
 
-const SLUG: &str = "bench-orders";
-const WEBHOOK: &str = "/hooks/bench-orders/orders";
+pub(super) const SLUG: &str = "bench-orders";
+pub(super) const WEBHOOK: &str = "/hooks/bench-orders/orders";
 const HOOK_NAME: &str = "live webhook → transform → db put → respond";
 const SAME_HOOK: &str = "live webhook, same composer,";
 
@@ -193,7 +193,7 @@ fn measure(exe: &std::path::Path, slots: &mut [Option<Row>; 6]) -> Result<()> {
 
 /// One request first: the composer must answer 2xx. If it does not, what the stored run says is
 /// part of the error.
-fn probe(addr: SocketAddr, api: &mut Api) -> Result<()> {
+pub(super) fn probe(addr: SocketAddr, api: &mut Api) -> Result<()> {
     let client = Client::new(addr, REQUEST_TIMEOUT);
     let resp = client
         .post(WEBHOOK, "application/json", &order_body("probe"))
@@ -231,27 +231,27 @@ fn probe(addr: SocketAddr, api: &mut Api) -> Result<()> {
     Ok(())
 }
 
-fn order_body(id: &str) -> Vec<u8> {
+pub(super) fn order_body(id: &str) -> Vec<u8> {
     format!(r#"{{"id":"{id}","items":[1,2,3]}}"#).into_bytes()
 }
 
 /// What a phase did: successes (2xx), failures, and the latencies of the successes (sorted).
 #[derive(Default)]
-struct Outcome {
-    ok: u64,
-    errors: u64,
-    unsent: u64,
-    first_error: Option<String>,
-    latencies: Vec<Duration>,
-    elapsed: Duration,
+pub(super) struct Outcome {
+    pub ok: u64,
+    pub errors: u64,
+    pub unsent: u64,
+    pub first_error: Option<String>,
+    pub latencies: Vec<Duration>,
+    pub elapsed: Duration,
 }
 
 impl Outcome {
-    fn quantile(&self, p: f64) -> Duration {
+    pub fn quantile(&self, p: f64) -> Duration {
         percentile(&self.latencies, p).unwrap_or_default()
     }
 
-    fn errors_text(&self) -> String {
+    pub fn errors_text(&self) -> String {
         let mut text = match self.errors {
             0 => "0 errors".to_string(),
             1 => "1 error".to_string(),
@@ -356,7 +356,7 @@ fn cpu_time(pid: &str) -> Option<Duration> {
     (hz > 0).then(|| Duration::from_secs_f64(ticks as f64 / hz as f64))
 }
 
-fn target(addr: SocketAddr, conns: usize) -> Target<'static> {
+pub(super) fn target(addr: SocketAddr, conns: usize) -> Target<'static> {
     Target {
         addr,
         conns,
@@ -397,7 +397,7 @@ fn fixed_rate(addr: SocketAddr, rate: u64, duration: Duration, conns: usize) -> 
 }
 
 /// As many requests as `conns` connections get answered, for `limit` or until `enough` succeeded.
-fn saturate(
+pub(super) fn saturate(
     addr: SocketAddr,
     conns: usize,
     limit: Duration,

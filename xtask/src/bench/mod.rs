@@ -7,7 +7,9 @@ mod driver;
 mod durability;
 mod editor;
 mod load;
+mod overload;
 mod size;
+mod soak;
 mod startup;
 
 use std::io::Read;
@@ -107,8 +109,17 @@ pub fn millis(d: Duration) -> String {
     }
 }
 
-/// The measurement groups, in the order they run.
-pub const GROUPS: [&str; 5] = ["size", "startup", "editor", "load", "durability"];
+/// The measurement groups, in the order they run (all of them when none is named).
+pub const GROUPS: [&str; 6] = [
+    "size",
+    "startup",
+    "editor",
+    "load",
+    "overload",
+    "durability",
+];
+/// Groups run only when named (`--soak`): they take minutes.
+pub const LONG_GROUPS: [&str; 1] = ["soak"];
 
 /// Runs the `groups` (all when empty), prints the table; returns whether all rows are in budget.
 pub fn bench(build_first: bool, groups: &[String]) -> Result<bool> {
@@ -132,17 +143,21 @@ pub fn bench(build_first: bool, groups: &[String]) -> Result<bool> {
             exe
         }
     };
-    let wanted = |group: &str| groups.is_empty() || groups.iter().any(|g| g == group);
+    let wanted = |group: &str| {
+        groups.iter().any(|g| g == group) || (groups.is_empty() && !LONG_GROUPS.contains(&group))
+    };
 
     util::stage("bench");
     let mut rows = Vec::new();
-    for group in GROUPS.into_iter().filter(|g| wanted(g)) {
+    for group in GROUPS.into_iter().chain(LONG_GROUPS).filter(|g| wanted(g)) {
         util::stage(&format!("bench: {group}"));
         rows.extend(match group {
             "size" => size::rows(&exe),
             "startup" => startup::rows(&exe),
             "editor" => editor::rows(&exe),
             "durability" => durability::rows(&exe),
+            "overload" => overload::rows(&exe),
+            "soak" => soak::rows(&exe),
             _ => load::rows(&exe),
         });
     }
