@@ -30,7 +30,7 @@ impl Stored for Retention {
 
 /// Runs deleted in one transaction: small enough that a commit of the run writer waiting for
 /// it waits a few milliseconds.
-pub const PRUNE_BATCH: usize = 200;
+pub const PRUNE_BATCH: usize = 100;
 /// The pause between two deleting transactions, in which the run writer gets the file.
 const PAUSE: Duration = Duration::from_millis(2);
 /// Most runs one pass deletes; a pass that stops there says so ([`PruneReport::more`]), and the
@@ -132,7 +132,8 @@ impl Engine {
         Ok(report)
     }
 
-    /// The finished runs the rules no longer keep, oldest last within each automation and mode.
+    /// The finished runs the rules no longer keep: per automation and mode, those past the time
+    /// (oldest first), then those past a composer's count (newest first).
     fn runs_past_retention(&self) -> Result<Vec<(String, Mode, String)>> {
         let now = self.now().timestamp_millis();
         let automations = self.list_automations()?;
@@ -149,16 +150,31 @@ impl Engine {
                 let rule = retention.rule(mode);
                 let cutoff = first_id_at(now - rule.keep_millis());
                 let m = mode.as_str();
+                let slug = a.slug.as_str();
+                // Past the time: one range of the index, oldest first.
+                for row in index.range((slug, m, "")..(slug, m, cutoff.as_str()))? {
+                    let (k, v) = row?;
+                    if v.decode()?.1.is_finished() {
+                        doomed.push((a.slug.clone(), mode, k.value().2.to_string()));
+                        if doomed.len() >= PASS_LIMIT {
+                            return Ok(doomed);
+                        }
+                    }
+                }
+                // Past the count: only when the mode holds more runs within the time than one
+                // composer may keep (counting the keys reads no value).
+                let recent = (slug, m, cutoff.as_str())..=(slug, m, "\u{10FFFF}");
+                if (index.range(recent.clone())?.count() as u64) <= rule.max_runs {
+                    continue;
+                }
                 let mut kept: HashMap<String, u64> = HashMap::new();
-                let all = (a.slug.as_str(), m, "")..=(a.slug.as_str(), m, "\u{10FFFF}");
-                for row in index.range(all)?.rev() {
+                for row in index.range(recent)?.rev() {
                     let (k, v) = row?;
                     let IndexEntry(composer, status) = v.decode()?;
-                    let id = k.value().2;
                     let seen = kept.entry(composer).or_default();
                     *seen += 1;
-                    if status.is_finished() && (id < cutoff.as_str() || *seen > rule.max_runs) {
-                        doomed.push((a.slug.clone(), mode, id.to_string()));
+                    if status.is_finished() && *seen > rule.max_runs {
+                        doomed.push((a.slug.clone(), mode, k.value().2.to_string()));
                         if doomed.len() >= PASS_LIMIT {
                             return Ok(doomed);
                         }
@@ -171,6 +187,8 @@ impl Engine {
 
     /// Prunes every `every` until the process ends (sooner while a pass leaves more to do).
     pub async fn run_pruner(self, every: Duration) {
+        // Not at start: a restart is quick and lean, and the first pass comes a period later.
+        tokio::time::sleep(every).await;
         loop {
             let engine = self.clone();
             let pass = tokio::task::spawn_blocking(move || engine.prune_runs()).await;
