@@ -503,6 +503,15 @@ fn fn_rows() -> Vec<FnRow> {
             Role(Admin),
         ),
         row(
+            "import_automation",
+            Form(&[
+                ("text", r#"{"format": 1, "composers": []}"#),
+                ("as_slug", "imported"),
+            ]),
+            Role(Editor),
+            Role(Editor),
+        ),
+        row(
             "set_retention",
             Form(&[
                 ("automation", "shop"),
