@@ -426,6 +426,41 @@ pub(crate) fn delete_in(
     Ok(removed)
 }
 
+/// Puts `rows` into the database inside `w` (created if needed), all or nothing: a bad key or
+/// value is an error that `named(i)` says where (row `i` of `rows`). Returns how many were put.
+pub(crate) fn put_records_in(
+    w: &WriteTransaction,
+    automation: &str,
+    mode: Mode,
+    database: &str,
+    rows: &[Record],
+    now: DateTime<Utc>,
+    named: impl Fn(usize) -> String,
+) -> Result<u64> {
+    check_name(database)?;
+    let mut checked = Vec::with_capacity(rows.len());
+    for (i, record) in rows.iter().enumerate() {
+        let at = |e: Error| Error::Invalid(format!("{}: {e}", named(i)));
+        check_key(&record.key).map_err(at)?;
+        checked.push((record.key.as_str(), value_bytes(&record.value).map_err(at)?));
+    }
+    let mut meta = w.open_table(DB_META)?;
+    let mut m = ensure(w, &meta, automation, mode, database, now)?;
+    let mut records = w.open_table(encoded(&RECORDS))?;
+    for (key, bytes) in &checked {
+        m.count += u64::from(insert_record(
+            &mut records,
+            automation,
+            mode,
+            database,
+            key,
+            bytes,
+        )?);
+    }
+    write_meta(&mut meta, automation, mode, database, &m)?;
+    Ok(checked.len() as u64)
+}
+
 /// One page of records whose keys start with `prefix`, in key order, after the cursor `after`.
 #[cfg(test)]
 pub(crate) fn list_in(
@@ -764,22 +799,35 @@ impl Engine {
         list_from(&records, automation, mode, database, prefix, limit, after)
     }
 
-    /// Every record as one `{"key":..,"value":..}` line, in key order.
-    pub fn export_jsonl(&self, automation: &str, mode: Mode, database: &str) -> Result<String> {
+    /// Every record of the database, in key order.
+    pub(crate) fn all_records(
+        &self,
+        automation: &str,
+        mode: Mode,
+        database: &str,
+    ) -> Result<Vec<Record>> {
         let r = self.db().begin_read()?;
         meta_or_missing(&r, automation, mode, database)?;
         let records = r.open_table(RECORDS)?;
         let m = mode.as_str();
         let end = after_all_of(database);
-        let mut out = String::new();
+        let mut out = vec![];
         for row in
             records.range((automation, m, database, "")..(automation, m, end.as_str(), ""))?
         {
             let (k, v) = row?;
-            let record = Record {
+            out.push(Record {
                 key: k.value().3.to_string(),
                 value: v.decode()?,
-            };
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every record as one `{"key":..,"value":..}` line, in key order.
+    pub fn export_jsonl(&self, automation: &str, mode: Mode, database: &str) -> Result<String> {
+        let mut out = String::new();
+        for record in self.all_records(automation, mode, database)? {
             out.push_str(&serde_json::to_string(&record)?);
             out.push('\n');
         }
@@ -796,36 +844,21 @@ impl Engine {
         text: &str,
     ) -> Result<u64> {
         check_name(database)?;
-        let mut rows = vec![];
+        let (mut rows, mut lines) = (vec![], vec![]);
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            let at = |e: &dyn std::fmt::Display| Error::Invalid(format!("line {}: {e}", i + 1));
-            let record: Record = serde_json::from_str(line).map_err(|e| at(&e))?;
-            check_key(&record.key).map_err(|e| at(&e))?;
-            let bytes = value_bytes(&record.value).map_err(|e| at(&e))?;
-            rows.push((record.key, bytes));
+            let record: Record = serde_json::from_str(line)
+                .map_err(|e| Error::Invalid(format!("line {}: {e}", i + 1)))?;
+            rows.push(record);
+            lines.push(i + 1);
         }
         let w = self.db().begin_write()?;
-        {
-            let mut meta = w.open_table(DB_META)?;
-            let mut m = ensure(&w, &meta, automation, mode, database, self.now())?;
-            let mut records = w.open_table(encoded(&RECORDS))?;
-            for (key, bytes) in &rows {
-                m.count += u64::from(insert_record(
-                    &mut records,
-                    automation,
-                    mode,
-                    database,
-                    key,
-                    bytes,
-                )?);
-            }
-            write_meta(&mut meta, automation, mode, database, &m)?;
-        }
+        let named = |i: usize| format!("line {}", lines[i]);
+        let n = put_records_in(&w, automation, mode, database, &rows, self.now(), named)?;
         w.commit()?;
-        Ok(rows.len() as u64)
+        Ok(n)
     }
 }
 

@@ -62,6 +62,11 @@ pub fn parse_cidrs(text: &str) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// [`parse_cidrs`], as ranges (for the server's trusted proxies).
+pub fn parse_nets(text: &str) -> Result<Vec<IpNet>> {
+    parse_cidrs(text)?.iter().map(|n| parse_net(n)).collect()
+}
+
 fn parse_net(item: &str) -> Result<IpNet> {
     let item = item.trim();
     item.parse::<IpNet>()

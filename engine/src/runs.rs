@@ -219,11 +219,8 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>, metrics: &crate::me
             }
         }
         let began = std::time::Instant::now();
-        let result = commit(&db, &mut batch);
+        let result = commit(&db, &mut batch, metrics);
         metrics.committed(batch.len(), began.elapsed());
-        if result.is_ok() {
-            count_finished(metrics, &batch);
-        }
         if let Err(e) = &result {
             tracing::error!("storing runs failed: {e}");
             for item in &batch {
@@ -270,24 +267,10 @@ fn writer_loop(db: Arc<Database>, rx: mpsc::Receiver<Write>, metrics: &crate::me
     }
 }
 
-/// Each run whose final state this committed batch holds counts once as finished, in the
-/// state stored (the last of the batch).
-fn count_finished(metrics: &crate::metrics::Metrics, batch: &[Write]) {
-    let mut last: std::collections::HashMap<&str, &Run> = std::collections::HashMap::new();
-    for item in batch {
-        if let Write::Put(run, _) = item {
-            last.insert(run.id.as_str(), run);
-        }
-    }
-    for run in last.values().filter(|r| r.status.is_finished()) {
-        metrics.run_finished(&run.automation, run.mode, run.status);
-    }
-}
-
 /// One transaction for the batch. Database writes are applied in the order they came, each
 /// with its own result (see [`crate::databases::apply_step_writes`]); a storage error fails the
-/// whole batch.
-fn commit(db: &Database, batch: &mut [Write]) -> Result<()> {
+/// whole batch. Once committed, each run whose final state it stored counts as finished.
+fn commit(db: &Database, batch: &mut [Write], metrics: &crate::metrics::Metrics) -> Result<()> {
     let mut w = db.begin_write()?;
     w.set_durability(Durability::Immediate)
         .map_err(|e| Error::Storage(e.to_string()))?;
@@ -344,6 +327,9 @@ fn commit(db: &Database, batch: &mut [Write]) -> Result<()> {
         store_runs_in(&w, last.values().copied())?;
     }
     w.commit()?;
+    for run in last.values().filter(|r| r.status.is_finished()) {
+        metrics.run_finished(&run.automation, run.mode, run.status);
+    }
     Ok(())
 }
 
@@ -453,7 +439,7 @@ impl Engine {
                     run.status = RunStatus::Interrupted;
                     run.finished_at = Some(self.now());
                     let why = if shutdown {
-                        "the server shut down before this run finished (running steps get 30 s)"
+                        "the server shut down before this run finished (within the grace for running steps)"
                     } else {
                         "the server stopped during this run"
                     };

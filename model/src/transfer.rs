@@ -84,6 +84,31 @@ pub struct Imported {
     pub problems: Vec<crate::Problem>,
 }
 
+impl Imported {
+    /// What the import did, in a sentence (the CLI and the UI say the same).
+    pub fn summary(&self) -> String {
+        match self.backup_revision {
+            Some(n) if !self.created => format!(
+                "Imported into the draft of {} (version {}); the draft before is revision {n}.",
+                self.automation, self.version
+            ),
+            _ => format!("Created the automation {}.", self.automation),
+        }
+    }
+
+    /// "Secrets to set in Test: A, B" for each mode that lacks some.
+    pub fn secrets_to_set(&self) -> Vec<String> {
+        [
+            ("Test", &self.missing_secrets.test),
+            ("Live", &self.missing_secrets.live),
+        ]
+        .into_iter()
+        .filter(|(_, names)| !names.is_empty())
+        .map(|(mode, names)| format!("Secrets to set in {mode}: {}", names.join(", ")))
+        .collect()
+    }
+}
+
 /// What an import file holds.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ImportFile {

@@ -19,15 +19,8 @@ static TRUSTED_PROXIES: std::sync::OnceLock<Vec<ipnet::IpNet>> = std::sync::Once
 /// Reads `SLIPWAY_TRUSTED_PROXIES` once, at start.
 pub fn set_trusted_proxies(text: Option<&str>) -> Result<(), String> {
     let text = text.unwrap_or("127.0.0.0/8, ::1");
-    let nets = engine::egress::parse_cidrs(text)
-        .map_err(|e| format!("SLIPWAY_TRUSTED_PROXIES: {e}"))?
-        .iter()
-        .filter_map(|n| {
-            n.parse::<ipnet::IpNet>()
-                .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .ok()
-        })
-        .collect();
+    let nets =
+        engine::egress::parse_nets(text).map_err(|e| format!("SLIPWAY_TRUSTED_PROXIES: {e}"))?;
     let _ = TRUSTED_PROXIES.set(nets);
     Ok(())
 }

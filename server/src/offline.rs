@@ -170,29 +170,12 @@ pub fn import(data_dir: &Path, file: &Path, as_slug: Option<&str>) -> Result<(),
     let done = engine
         .import(&text, as_slug, "cli")
         .map_err(|e| format!("{}: {e}", file.display()))?;
-    match done.backup_revision {
-        None => eprintln!(
-            "created automation `{}` from {}",
-            done.automation,
-            file.display()
-        ),
-        Some(n) => eprintln!(
-            "imported {} into the draft of `{}` (version {}); the draft before is revision {n}",
-            file.display(),
-            done.automation,
-            done.version
-        ),
-    }
+    eprintln!("{}: {}", file.display(), done.summary());
     if done.records > 0 {
-        eprintln!("put {} records into its Test databases", done.records);
+        eprintln!("Put {} records into its Test databases.", done.records);
     }
-    for (mode, names) in [
-        ("Test", &done.missing_secrets.test),
-        ("Live", &done.missing_secrets.live),
-    ] {
-        if !names.is_empty() {
-            eprintln!("secrets to set in {mode}: {}", names.join(", "));
-        }
+    for line in done.secrets_to_set() {
+        eprintln!("{line}");
     }
     Ok(())
 }

@@ -207,11 +207,11 @@ async fn the_command_line_exports_and_imports_a_stopped_servers_data() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stderr.contains("created automation `shop-copy`"),
+        stderr.contains("Created the automation shop-copy."),
         "{stderr}"
     );
     assert!(
-        stderr.contains("secrets to set in Test: HOOK_TOKEN"),
+        stderr.contains("Secrets to set in Test: HOOK_TOKEN"),
         "{stderr}"
     );
     let (code, stderr) = run_slipway(&["import", file.to_str().unwrap(), "--data-dir", data_dir]);

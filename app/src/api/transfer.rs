@@ -10,9 +10,5 @@ use crate::session::{blocking, signed_in};
 #[server]
 pub async fn import_automation(text: String, as_slug: String) -> Result<Imported, AppError> {
     let user = signed_in()?;
-    blocking(move |e| {
-        let slug = as_slug.trim();
-        e.import_as(&user, &text, (!slug.is_empty()).then_some(slug))
-    })
-    .await
+    blocking(move |e| e.import_as(&user, &text, Some(&as_slug))).await
 }

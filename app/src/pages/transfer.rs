@@ -56,22 +56,13 @@ pub fn Transfer(changed: RwSignal<u32>) -> impl IntoView {
 /// What an import did, for the person who asked.
 #[component]
 fn Outcome(done: Imported, mode: model::Mode) -> impl IntoView {
-    let what = match done.backup_revision {
-        Some(n) if !done.created => format!(
-            "Imported into the draft of {} (version {}); the draft before is revision {n}.",
-            done.automation, done.version
-        ),
-        _ => format!("Created the automation {}.", done.automation),
-    };
+    let what = done.summary();
     let href = format!("/a/{}/{}", done.automation, mode.as_str());
-    let missing = [
-        ("Test", done.missing_secrets.test),
-        ("Live", done.missing_secrets.live),
-    ]
-    .into_iter()
-    .filter(|(_, names)| !names.is_empty())
-    .map(|(mode, names)| view! { <li>{format!("Secrets to set in {mode}: {}", names.join(", "))}</li> })
-    .collect_view();
+    let missing = done
+        .secrets_to_set()
+        .into_iter()
+        .map(|line| view! { <li>{line}</li> })
+        .collect_view();
     let problems = (!done.problems.is_empty()).then(|| {
         view! { <li>{format!("The draft has {} problem(s); the canvas lists them.", done.problems.len())}</li> }
     });

@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::store::Engine;
 use model::Mode;
 use model::transfer::{ExportFile, ImportFile, Imported, SecretNames, read_import};
-use model::wire::Record;
 use std::collections::BTreeMap;
 
 impl Engine {
@@ -34,11 +33,7 @@ impl Engine {
         let databases = if with_test_databases {
             let mut all = BTreeMap::new();
             for db in self.list_databases(automation, Mode::Test)? {
-                let text = self.export_jsonl(automation, Mode::Test, &db.name)?;
-                let records = text
-                    .lines()
-                    .map(serde_json::from_str::<Record>)
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                let records = self.all_records(automation, Mode::Test, &db.name)?;
                 all.insert(db.name, records);
             }
             Some(all)
@@ -62,6 +57,8 @@ impl Engine {
     /// Imports `text` (an export file, or a bare document with `as_slug`) as `as_slug` or the
     /// slug the file names. A bad file is refused with what is wrong, and changes nothing.
     pub fn import(&self, text: &str, as_slug: Option<&str>, author: &str) -> Result<Imported> {
+        // An empty slug (a form left blank) is no slug.
+        let as_slug = as_slug.map(str::trim).filter(|s| !s.is_empty());
         let file = read_import(text).map_err(Error::Invalid)?;
         let (slug, name, databases) = match &file {
             ImportFile::Export(e) => (
@@ -86,10 +83,8 @@ impl Engine {
         let records: u64 = databases.values().map(|r| r.len() as u64).sum();
         let put_records = |w: &redb::WriteTransaction| -> Result<()> {
             for (database, rows) in &databases {
-                for r in rows {
-                    crate::databases::put_in(w, &slug, Mode::Test, database, &r.key, &r.value, now)
-                        .map_err(|e| Error::Invalid(format!("test database {database}: {e}")))?;
-                }
+                let named = |i: usize| format!("test database {database}, record {}", i + 1);
+                crate::databases::put_records_in(w, &slug, Mode::Test, database, rows, now, named)?;
             }
             Ok(())
         };

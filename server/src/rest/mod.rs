@@ -127,15 +127,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
 /// The raw body, with the body limit turned into a clear 413.
 pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> ApiResult<Bytes> {
+    body_within(req, state, crate::serve::BODY_LIMIT).await
+}
+
+/// [`body_bytes`] for a route whose own `DefaultBodyLimit` is `limit`, named in the 413.
+pub async fn body_within<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    limit: usize,
+) -> ApiResult<Bytes> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
-                format!(
-                    "the body is larger than the limit of {} MiB",
-                    crate::serve::BODY_LIMIT >> 20
-                ),
+                format!("the body is larger than the limit of {} MiB", limit >> 20),
             )
         } else {
             ApiError::bad_request(rejection.body_text())

@@ -7,8 +7,7 @@ use super::params::AutomationPath;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use engine::Engine;
@@ -96,20 +95,7 @@ async fn import(
     req: Request,
 ) -> ApiResult<Response> {
     let Authed(user) = auth;
-    let bytes = Bytes::from_request(req, &()).await.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!(
-                    "the file is larger than {} MiB, the most an import holds",
-                    MAX_IMPORT_BYTES >> 20
-                ),
-            )
-        } else {
-            ApiError::bad_request(rejection.body_text())
-        }
-    })?;
+    let bytes = super::body_within(req, &(), MAX_IMPORT_BYTES).await?;
     let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
         ApiError::from(engine::Error::Invalid(
             "the file is not text (UTF-8)".into(),

@@ -85,6 +85,31 @@ impl Row {
         }
     }
 
+    /// A fraction (0.05 is 5 %) that must stay at or below `max`.
+    pub fn percent_at_most(what: impl Into<String>, fraction: f64, max: f64) -> Row {
+        Row {
+            what: what.into(),
+            figure: format!("{:.1} %", fraction * 100.0),
+            budget: format!("≤ {:.0} %", max * 100.0),
+            ok: Some(fraction <= max),
+        }
+    }
+
+    /// A group that could not measure: each of its `(what, budget)` rows failed, the first
+    /// with the error.
+    pub fn all_failed(slots: &[(&str, &str)], e: anyhow::Error) -> Vec<Row> {
+        let mut e = Some(e);
+        slots
+            .iter()
+            .map(|(what, budget)| {
+                let why = e
+                    .take()
+                    .unwrap_or_else(|| anyhow::anyhow!("see the error above"));
+                Row::failed(*what, *budget, &why)
+            })
+            .collect()
+    }
+
     /// A row whose measurement failed: shown, and counted as over budget.
     pub fn failed(what: impl Into<String>, budget: impl Into<String>, err: &anyhow::Error) -> Row {
         eprintln!("bench: could not measure: {err:#}");

@@ -23,16 +23,7 @@ const SLOTS: [(&str, &str); 2] = [
 ];
 
 pub fn rows(exe: &std::path::Path) -> Vec<Row> {
-    measure(exe).unwrap_or_else(|e| {
-        let mut e = Some(e);
-        SLOTS
-            .iter()
-            .map(|(what, budget)| match e.take() {
-                Some(e) => Row::failed(*what, *budget, &e),
-                None => Row::failed(*what, *budget, &anyhow::anyhow!("see above")),
-            })
-            .collect()
-    })
+    measure(exe).unwrap_or_else(|e| Row::all_failed(&SLOTS, e))
 }
 
 fn measure(exe: &std::path::Path) -> Result<Vec<Row>> {

@@ -38,19 +38,7 @@ const SLOTS: [(&str, &str); 4] = [
 ];
 
 pub fn rows(exe: &std::path::Path) -> Vec<Row> {
-    match measure(exe) {
-        Ok(rows) => rows,
-        Err(e) => {
-            let mut e = Some(e);
-            SLOTS
-                .iter()
-                .map(|(what, budget)| match e.take() {
-                    Some(e) => Row::failed(*what, *budget, &e),
-                    None => Row::failed(*what, *budget, &anyhow::anyhow!("see above")),
-                })
-                .collect()
-        }
-    }
+    measure(exe).unwrap_or_else(|e| Row::all_failed(&SLOTS, e))
 }
 
 struct Minute {
@@ -168,26 +156,24 @@ fn measure(exe: &std::path::Path) -> Result<Vec<Row>> {
     let file_growth = growth(file_half, file_end);
     Ok(vec![
         p99,
-        Row {
-            what: format!(
+        Row::percent_at_most(
+            format!(
                 "soak: RSS growth after minute 1 ({} → at most {})",
                 crate::util::human_bytes(rss_1),
                 crate::util::human_bytes(rss_max)
             ),
-            figure: format!("{:.1} %", rss_growth * 100.0),
-            budget: SLOTS[1].1.into(),
-            ok: Some(rss_growth <= RSS_GROWTH_BUDGET),
-        },
-        Row {
-            what: format!(
+            rss_growth,
+            RSS_GROWTH_BUDGET,
+        ),
+        Row::percent_at_most(
+            format!(
                 "soak, Live retention 1 min: data file growth over the last half ({} at minute {half} → {})",
                 crate::util::human_bytes(file_half),
                 crate::util::human_bytes(file_end)
             ),
-            figure: format!("{:.1} %", file_growth * 100.0),
-            budget: SLOTS[2].1.into(),
-            ok: Some(file_growth <= FILE_GROWTH_BUDGET),
-        },
+            file_growth,
+            FILE_GROWTH_BUDGET,
+        ),
         Row::time_at_most(
             format!(
                 "soak: longest pruner transaction ({} runs deleted; {} run-writer commits)",
